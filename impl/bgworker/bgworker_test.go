@@ -280,6 +280,9 @@ func TestNotifyPidDroppedForStrangers(t *testing.T) {
 	if err != nil || sc.Adopted[0].Worker.NotifyPid != 0 {
 		t.Fatalf("stranger's pid kept: %+v %v", sc, err)
 	}
+	if want := []bgworker.DroppedNotify{{Slot: 0, Pid: 7}}; len(sc.Dropped) != 1 || sc.Dropped[0] != want[0] {
+		t.Fatalf("dropped %+v, want %+v", sc.Dropped, want)
+	}
 	c.pm.BackgroundWorkerStopNotifications(0)
 }
 

@@ -113,8 +113,9 @@ func (p *Postmaster) BackgroundWorkerShmemInit(mem shmem.Memory) (*Segment, erro
 	if mem.Size() < ShmemSize(n) {
 		return nil, fmt.Errorf("bgworker: shmem init: %d bytes, need %d", mem.Size(), ShmemSize(n))
 	}
+	epoch := p.epoch
 	if p.seg != nil {
-		p.epoch++
+		epoch++
 	}
 	init := func() error {
 		for _, w := range []struct {
@@ -128,7 +129,7 @@ func (p *Postmaster) BackgroundWorkerShmemInit(mem shmem.Memory) (*Segment, erro
 		if err := mem.Store64(offSegmentID, p.cfg.SegmentID, shmem.Relaxed); err != nil {
 			return err
 		}
-		if err := mem.Store64(offEpoch, p.epoch, shmem.Relaxed); err != nil {
+		if err := mem.Store64(offEpoch, epoch, shmem.Relaxed); err != nil {
 			return err
 		}
 		zero := make([]byte, workerSize)
@@ -161,9 +162,14 @@ func (p *Postmaster) BackgroundWorkerShmemInit(mem shmem.Memory) (*Segment, erro
 	if err := init(); err != nil {
 		return nil, fmt.Errorf("bgworker: shmem init: %w", err)
 	}
+	p.epoch = epoch
 	p.seg = &Segment{mem: mem, slots: n, id: p.cfg.SegmentID}
 	return p.seg, nil
 }
+
+// Epoch returns the number of crash re-inits so far: the epoch written by
+// the last successful BackgroundWorkerShmemInit.
+func (p *Postmaster) Epoch() uint64 { return p.epoch }
 
 // CheckPostmasterSignal consumes the PMSIGNAL_BACKGROUND_WORKER_CHANGE flag
 // (CheckPostmasterSignal) and reports whether it was set. It does not
@@ -195,10 +201,18 @@ type Rejected struct {
 	Notify int32
 }
 
+// DroppedNotify is a notify pid that BackgroundWorkerStateChange did not
+// keep because it names no live backend of this postmaster.
+type DroppedNotify struct {
+	Slot int
+	Pid  int32
+}
+
 // StateChange is what one BackgroundWorkerStateChange scan found.
 type StateChange struct {
 	Adopted  []*RegisteredWorker
 	Rejected []Rejected
+	Dropped  []DroppedNotify
 }
 
 // BackgroundWorkerStateChange scans shared memory for newly registered
@@ -240,6 +254,7 @@ func (p *Postmaster) BackgroundWorkerStateChange(liveBackend func(pid int32) boo
 		w := decodeWorker(block)
 		notify := w.NotifyPid
 		if notify != 0 && (liveBackend == nil || !liveBackend(notify)) {
+			sc.Dropped = append(sc.Dropped, DroppedNotify{Slot: slot, Pid: notify})
 			notify = 0
 		}
 		w.NotifyPid = notify
