@@ -219,14 +219,7 @@ func (c *Core) pmSignal() error {
 	if !set {
 		return nil
 	}
-	var dropped []int32
-	live := func(pid int32) bool {
-		if c.backends[pid] {
-			return true
-		}
-		dropped = append(dropped, pid)
-		return false
-	}
+	live := func(pid int32) bool { return c.backends[pid] }
 	call := c.stamp()
 	sc, err := c.pm.BackgroundWorkerStateChange(live)
 	ret := c.stamp()
@@ -255,8 +248,8 @@ func (c *Core) pmSignal() error {
 		c.record(Record{Kind: RecordReject, Slot: rj.Slot, Notify: rj.Notify, Detail: rj.Err.Error()}, call, ret)
 		c.notify(rj.Notify, rj.Slot, NotifyRejected)
 	}
-	for _, pid := range dropped {
-		c.record(Record{Kind: RecordDropNotify, Slot: -1, Pid: pid, Detail: "not a live backend"}, call, ret)
+	for _, d := range sc.Dropped {
+		c.record(Record{Kind: RecordDropNotify, Slot: d.Slot, Pid: d.Pid, Detail: "not a live backend"}, call, ret)
 	}
 	return c.maybeStartWorkers()
 }

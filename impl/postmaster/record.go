@@ -32,7 +32,7 @@ const (
 	// span the whole scan; a checker reads it as a Forget). Notify is the
 	// registrant, notified next.
 	RecordReject
-	// RecordDropNotify: BackgroundWorkerStateChange dropped notify pid Pid
+	// RecordDropNotify: BackgroundWorkerStateChange dropped notify pid Pid of Slot
 	// because it names no live backend (PostmasterMarkPIDForWorkerNotify
 	// failed). Stamped like the scan.
 	RecordDropNotify
