@@ -380,3 +380,26 @@ func TestRestartDelay(t *testing.T) {
 		}
 	}
 }
+
+func TestReadyToRestartExtremes(t *testing.T) {
+	const maxD, minD = time.Duration(1<<63 - 1), time.Duration(-1 << 63)
+	for _, tc := range []struct {
+		name           string
+		secs           int32
+		crashedAt, now time.Duration
+		want           bool
+	}{
+		{"exact", 60, 0, time.Minute, true},
+		{"1ns early", 60, 0, time.Minute - 1, false},
+		{"difference overflows", 60, -1, maxD, true},
+		{"difference overflows from min", 60, minD, 0, true},
+		{"clock before crash", 0, time.Second, 0, false},
+		{"underflow", 0, maxD, minD, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := bgworker.ReadyToRestart(tc.secs, tc.crashedAt, tc.now, 0); got != tc.want {
+				t.Fatalf("ReadyToRestart(%d, %v, %v) = %v", tc.secs, tc.crashedAt, tc.now, got)
+			}
+		})
+	}
+}

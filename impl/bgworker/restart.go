@@ -108,7 +108,17 @@ func RestartDelay(restartTime int32, flaws flaw.Set) time.Duration {
 
 // ReadyToRestart reports whether a worker that crashed at crashedAt may
 // start again at now (the TimestampDifferenceExceeds gate of
-// maybe_start_bgworker). It does not block.
+// maybe_start_bgworker): whether now - crashedAt >= [RestartDelay],
+// computed without overflow for any two durations. A negative restart time
+// (NeverRestart, which is forgotten rather than restarted) counts as no
+// delay. It does not block.
 func ReadyToRestart(restartTime int32, crashedAt, now time.Duration, flaws flaw.Set) bool {
-	return now-crashedAt >= RestartDelay(restartTime, flaws)
+	delay := RestartDelay(restartTime, flaws) // >= 0
+	switch {
+	case now >= 0 && crashedAt < 0 && now-crashedAt < 0:
+		return true // the difference overflows: it exceeds any delay
+	case now < 0 && crashedAt >= 0 && now-crashedAt > 0:
+		return false // the difference underflows: it is negative
+	}
+	return now-crashedAt >= delay
 }

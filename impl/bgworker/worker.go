@@ -136,6 +136,9 @@ func SanityCheckBackgroundWorker(w *Worker) error {
 // of changing what the caller asked for. It returns nil or an
 // [*InvalidError].
 func ValidateWorker(w *Worker) error {
+	if w.Name == "" {
+		return invalid(w, FieldName, "empty")
+	}
 	for _, f := range [...]struct {
 		field Field
 		s     string
@@ -143,9 +146,6 @@ func ValidateWorker(w *Worker) error {
 		if err := checkName(w, f.field, f.s); err != nil {
 			return err
 		}
-	}
-	if w.Name == "" {
-		return invalid(w, FieldName, "empty")
 	}
 	if w.Flags&^knownFlags != 0 {
 		return invalid(w, FieldFlags, "unknown bits %#x", uint32(w.Flags&^knownFlags))

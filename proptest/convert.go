@@ -1,0 +1,100 @@
+package proptest
+
+import (
+	"fmt"
+
+	"bgwmodel/impl/bgworker"
+	"bgwmodel/spec"
+)
+
+// fieldNames maps every [bgworker.Field] (the seed's C field names, such
+// as "bgw_flags") to the [spec.Field] naming the same worker field. It is
+// written out in full rather than derived by trimming the "bgw_" prefix, so
+// that a renamed constant on either side is a compile error or a failed
+// lookup, never a silent match.
+var fieldNames = map[bgworker.Field]spec.Field{
+	bgworker.FieldName:         spec.FieldName,
+	bgworker.FieldFlags:        spec.FieldFlags,
+	bgworker.FieldStartTime:    spec.FieldStartTime,
+	bgworker.FieldRestartTime:  spec.FieldRestartTime,
+	bgworker.FieldLibraryName:  spec.FieldLibraryName,
+	bgworker.FieldFunctionName: spec.FieldFunctionName,
+	bgworker.FieldNotifyPid:    spec.FieldNotifyPid,
+}
+
+// SpecField returns the [spec.Field] that f names, and false for a field
+// name the specification does not know.
+func SpecField(f bgworker.Field) (spec.Field, bool) {
+	sf, ok := fieldNames[f]
+	return sf, ok
+}
+
+// SpecWorker converts an implementation worker definition to the
+// specification's, field by field. Nothing is validated or normalized.
+func SpecWorker(w bgworker.Worker) spec.Worker {
+	return spec.Worker{
+		Name:         w.Name,
+		Flags:        spec.Flags(w.Flags),
+		StartTime:    spec.StartTime(w.StartTime),
+		RestartTime:  w.RestartTime,
+		LibraryName:  w.LibraryName,
+		FunctionName: w.FunctionName,
+		MainArg:      w.MainArg,
+		NotifyPid:    w.NotifyPid,
+	}
+}
+
+// SpecHandle converts an implementation handle {Segment, Epoch, Slot,
+// Generation} to the specification's {Slot, Generation, Epoch}. The
+// segment has no counterpart: the specification models one segment.
+func SpecHandle(h bgworker.Handle) spec.Handle {
+	return spec.Handle{Slot: h.Slot, Generation: h.Generation, Epoch: h.Epoch}
+}
+
+// SpecStatus converts an implementation status to the specification's. It
+// returns false for a value that is no BgwHandleStatus (the zero Status,
+// for one).
+func SpecStatus(s bgworker.Status) (spec.Status, bool) {
+	switch s {
+	case bgworker.Started:
+		return spec.Started, true
+	case bgworker.NotYetStarted:
+		return spec.NotYetStarted, true
+	case bgworker.Stopped:
+		return spec.Stopped, true
+	case bgworker.PostmasterDied:
+		return spec.PostmasterDied, true
+	}
+	return 0, false
+}
+
+// SpecExit converts an implementation exit status to the specification's.
+func SpecExit(e bgworker.ExitStatus) spec.Exit {
+	return spec.Exit{Code: e.Code, Signaled: e.Signaled}
+}
+
+// SpecAction converts an implementation restart action to the
+// specification's. It returns false for a value that is no action.
+func SpecAction(a bgworker.RestartAction) (spec.Action, bool) {
+	switch a {
+	case bgworker.RestartNow:
+		return spec.RestartNow, true
+	case bgworker.RestartAfter:
+		return spec.RestartAfter, true
+	case bgworker.Forget:
+		return spec.Forget, true
+	case bgworker.CrashRestart:
+		return spec.CrashRestart, true
+	}
+	return 0, false
+}
+
+// SpecDecision converts an implementation restart decision to the
+// specification's, or reports why it cannot.
+func SpecDecision(d bgworker.RestartDecision) (spec.Decision, error) {
+	a, ok := SpecAction(d.Action)
+	if !ok {
+		return spec.Decision{}, fmt.Errorf("restart action %v has no counterpart in spec", d.Action)
+	}
+	return spec.Decision{Action: a, Delay: d.Delay}, nil
+}
