@@ -1,0 +1,205 @@
+package explore
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"bgwmodel/impl/shmem"
+)
+
+// Litmus locations: x, y and z, each a 32-bit word in its own 8 bytes.
+const (
+	LitX shmem.Offset = 0
+	LitY shmem.Offset = 8
+	LitZ shmem.Offset = 16
+)
+
+// Regs are one litmus thread's registers.
+type Regs [4]uint32
+
+// LitmusThread is one thread of a litmus test: ordinary Go code over the
+// explorer's [shmem.Memory], keeping what it loads in its registers.
+type LitmusThread func(m shmem.Memory, r *Regs)
+
+// LitmusOutcome is the final state of one execution of a litmus test:
+// registers and memory.
+type LitmusOutcome struct {
+	regs []Regs
+	mem  shmem.Memory
+}
+
+// R is register reg of thread th.
+func (o *LitmusOutcome) R(th, reg int) uint32 { return o.regs[th][reg] }
+
+// M is the final value of the word at off.
+func (o *LitmusOutcome) M(off shmem.Offset) uint32 {
+	v, err := o.mem.Load32(off, shmem.Relaxed)
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// LitmusTest is a litmus test: threads and the interesting (weak) outcome.
+// Its verdict under a model comes from exploring it exhaustively.
+type LitmusTest struct {
+	// Name follows herd: FAMILY+A0+A1…, one annotation per thread that
+	// has one: po (nothing), wb, rb, fsc (barriers between the thread's
+	// accesses), rel (release stores), acq (acquire loads), relacq (both).
+	Name   string
+	Family string
+	// Prog shows the threads, as "P0: W x=1; wb; W y=1 ‖ P1: …".
+	Prog string
+	// Cond is the outcome, in herd's notation ("1:r0=1 ∧ 1:r1=0").
+	Cond    string
+	Threads []LitmusThread
+	// Exists reports whether an execution ended in the outcome.
+	Exists func(o *LitmusOutcome) bool
+}
+
+// errWitness is the check error of an execution that shows the outcome.
+var errWitness = errors.New("litmus: outcome observed")
+
+// Scenario returns the test as a scenario whose check fails exactly when
+// an execution ends in the outcome.
+func (lt *LitmusTest) Scenario() Scenario {
+	return Scenario{Name: lt.Name, MemSize: 24, Setup: func(w *World) error {
+		w.NameLoc(LitX, "x")
+		w.NameLoc(LitY, "y")
+		w.NameLoc(LitZ, "z")
+		regs := make([]Regs, len(lt.Threads))
+		for i, p := range lt.Threads {
+			w.Spawn(fmt.Sprintf("P%d", i), func(t *Thread) { p(t.Mem(), &regs[i]) }, 0)
+		}
+		w.OnEnd(func(e *End) error {
+			if lt.Exists(&LitmusOutcome{regs: regs, mem: e.Mem()}) {
+				return errWitness
+			}
+			return nil
+		})
+		return nil
+	}}
+}
+
+// LitmusResult is one litmus test's verdict under one model.
+type LitmusResult struct {
+	Test   string
+	Family string
+	Model  ModelKind
+	// Allowed is the computed verdict: some execution ended in the
+	// outcome.
+	Allowed bool
+	// Expected is the verdict the literature gives, and Source says where
+	// from.
+	Expected bool
+	Source   string
+	// Executions and Pruned count the search (it stops at the first
+	// witness).
+	Executions, Pruned int
+	// Witness is the trace of an execution showing the outcome.
+	Witness string
+}
+
+// Match reports whether the computed verdict is the expected one.
+func (r LitmusResult) Match() bool { return r.Allowed == r.Expected }
+
+// Verdict formats a verdict as "allowed" or "forbidden".
+func Verdict(allowed bool) string {
+	if allowed {
+		return "allowed"
+	}
+	return "forbidden"
+}
+
+// RunLitmus runs every test of [LitmusTests] exhaustively under the model
+// named model ("sc", "tso" or "view") and returns computed and expected
+// verdicts. A mismatch is not an error: check [LitmusResult.Match].
+func RunLitmus(model string) ([]LitmusResult, error) {
+	m, err := ParseModel(model)
+	if err != nil {
+		return nil, err
+	}
+	var out []LitmusResult
+	for _, lt := range LitmusTests() {
+		r, err := CheckLitmus(&lt, m)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// CheckLitmus explores one test under one model: DFS with no preemption
+// bound and state hashing (sound here: the check reads only final
+// registers and memory), stopping at the first witness.
+func CheckLitmus(lt *LitmusTest, m ModelKind) (LitmusResult, error) {
+	exp, ok := litmusExpected(lt.Name, m)
+	if !ok {
+		return LitmusResult{}, fmt.Errorf("litmus: no expected verdict for %s under %s", lt.Name, m)
+	}
+	rep, err := Explore(lt.Scenario(), Options{Model: m, PreemptionBound: Unbounded, StateHashing: true})
+	if err != nil {
+		return LitmusResult{}, err
+	}
+	r := LitmusResult{Test: lt.Name, Family: lt.Family, Model: m, Expected: exp.allowed, Source: exp.source,
+		Executions: rep.Executions, Pruned: rep.Pruned}
+	for _, f := range rep.Failures {
+		if f.Kind != FailCheck || !errors.Is(f.Err, errWitness) {
+			return r, fmt.Errorf("litmus %s under %s: %w", lt.Name, m, f)
+		}
+		r.Allowed, r.Witness = true, f.Trace
+	}
+	if !r.Allowed && !rep.Exhausted {
+		return r, fmt.Errorf("litmus %s under %s: search not exhausted: %v", lt.Name, m, rep)
+	}
+	return r, nil
+}
+
+// FormatLitmus formats results (of one or more models) as a Markdown
+// table, one row per test and a column per model: the computed verdict,
+// marked "✗" where it differs from the expected one.
+func FormatLitmus(results []LitmusResult) string {
+	var models []ModelKind
+	seenModel := map[ModelKind]bool{}
+	var tests []string
+	byTest := map[string]map[ModelKind]LitmusResult{}
+	for _, r := range results {
+		if !seenModel[r.Model] {
+			seenModel[r.Model] = true
+			models = append(models, r.Model)
+		}
+		if byTest[r.Test] == nil {
+			byTest[r.Test] = map[ModelKind]LitmusResult{}
+			tests = append(tests, r.Test)
+		}
+		byTest[r.Test][r.Model] = r
+	}
+	var b strings.Builder
+	b.WriteString("| test |")
+	for _, m := range models {
+		fmt.Fprintf(&b, " %s |", m)
+	}
+	b.WriteString("\n|---|")
+	for range models {
+		b.WriteString("---|")
+	}
+	b.WriteByte('\n')
+	for _, t := range tests {
+		fmt.Fprintf(&b, "| %s |", t)
+		for _, m := range models {
+			r, ok := byTest[t][m]
+			switch {
+			case !ok:
+				b.WriteString(" |")
+			case r.Match():
+				fmt.Fprintf(&b, " %s |", Verdict(r.Allowed))
+			default:
+				fmt.Fprintf(&b, " %s ✗ (expected %s) |", Verdict(r.Allowed), Verdict(r.Expected))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
