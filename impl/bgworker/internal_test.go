@@ -2,6 +2,8 @@ package bgworker
 
 import (
 	"testing"
+
+	"bgwmodel/impl/shmem"
 )
 
 func TestASCIISafeCopy(t *testing.T) {
@@ -47,5 +49,25 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 	if got := decodeWorker(b); got != w {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", got, w)
+	}
+}
+
+func TestLocation(t *testing.T) {
+	for _, tc := range []struct {
+		off  shmem.Offset
+		want string
+		ok   bool
+	}{
+		{offPMSignal, "pmsignal", true},
+		{slotOff(0, slotInUse), "slot[0].in_use", true},
+		{slotOff(3, slotGeneration), "slot[3].generation", true},
+		{slotOff(1, slotWorker), "slot[1].worker", true},
+		{slotOff(1, slotWorker) + 8, "", false},
+		{2, "", false},
+	} {
+		got, ok := Location(tc.off)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("Location(%d) = %q, %v; want %q, %v", tc.off, got, ok, tc.want, tc.ok)
+		}
 	}
 }

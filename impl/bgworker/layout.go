@@ -112,3 +112,42 @@ func Attach(mem shmem.Memory) (*Segment, error) {
 	}
 	return &Segment{mem: mem, slots: total, id: id}, nil
 }
+
+// Location names the shared field at off, for tools that print accesses
+// (the explorer's replay table): "total_slots", "pmsignal", "epoch",
+// "slot[2].in_use", "slot[0].worker", and so on. It reports false for an
+// offset that is not the start of a field.
+func Location(off shmem.Offset) (string, bool) {
+	switch off {
+	case offMagic:
+		return "magic", true
+	case offVersion:
+		return "version", true
+	case offTotalSlots:
+		return "total_slots", true
+	case offPMSignal:
+		return "pmsignal", true
+	case offSegmentID:
+		return "segment_id", true
+	case offEpoch:
+		return "epoch", true
+	case LockOffset:
+		return "lock", true
+	}
+	if off < headerSize {
+		return "", false
+	}
+	slot, field := int(off-headerSize)/slotSize, shmem.Offset(int(off-headerSize)%slotSize)
+	if slot >= MaxWorkerProcesses {
+		return "", false
+	}
+	for _, f := range [...]struct {
+		off  shmem.Offset
+		name string
+	}{{slotInUse, "in_use"}, {slotPid, "pid"}, {slotGeneration, "generation"}, {slotWorker, "worker"}} {
+		if field == f.off {
+			return fmt.Sprintf("slot[%d].%s", slot, f.name), true
+		}
+	}
+	return "", false
+}
