@@ -1,0 +1,58 @@
+// Package linearizability implements the linearizability checking of
+// recorded histories of the background-worker slot handoff against the
+// sequential specification in package spec (DESIGN §4): history types and
+// their JSON lines codec, porcupine models built from [spec.Step], the
+// checks, a generator of linearizable histories, and porcupine's HTML
+// view of a violation. It never imports the implementation: the checker
+// is built from the specification alone.
+//
+// # Histories
+//
+// A [History] is a list of [Operation]s: a client id, the process that
+// ran it, a [spec.Input], a [spec.Output] and two [Stamp]s from the
+// stress segment's logical clock, taken before the operation's first and
+// after its last shared access. An operation cut short by a crash has an
+// unknown output and returns at [Infinity]; its process goes on under a
+// fresh client id. [History.Validate] rejects recording errors (a client
+// overlapping itself, a return before its call, ...).
+//
+// # Codec
+//
+// Every process appends one JSON object per line to its own file with an
+// [Encoder]; [ReadDir] merges a directory of such files, [ReadFile] and
+// [Decode] read one. Decoding is strict and reports a [*DecodeError] with
+// the file and line; a last line cut short by a killed writer wraps
+// [ErrTruncated]. The format is described in docs/checking.md.
+//
+// # Models
+//
+// [Exact] is the specification itself as a porcupine model: no
+// partitioning, the state is a [spec.State], and porcupine explores the
+// set of states [spec.Step] allows. [PerSlot] partitions a history by
+// slot and checks each slot on its one-slot view; [Count] checks "no free
+// slot" answers, which depend on every slot, on the projection onto
+// registrations, forgets and re-initializations; [Validity] checks the
+// operations whose legality does not depend on the state. Each
+// projection of a linearizable history is linearizable, so each check is
+// sound: a violation it reports is always real.
+//
+// # Checking
+//
+// [Check] runs the checks an [Options] asks for ([ModeExact],
+// [ModePartitioned] or [ModeAuto]) and returns a [Report] with one
+// [Verdict] per check: [Ok], [Violation] or [Unknown]. A timeout is never
+// a pass. The partitioned checks split each partition into windows at
+// quiescent points, where a sweep over the history has computed every
+// configuration the partition may be in, and porcupine checks each window
+// from those configurations: this keeps a million operations within a
+// few seconds and about a gigabyte (see docs/checking.md for figures).
+// The sweep and porcupine must agree on every window; if they do not,
+// the verdict is [Unknown].
+//
+// # Views and tests
+//
+// [WriteHTML] and [Verdict.WriteHTML] write porcupine's visualization of
+// a violation. [Generate] simulates the specification to produce
+// linearizable histories with overlapping operations, crashes and
+// unknown outputs; [Mutate] breaks one for negative tests.
+package linearizability

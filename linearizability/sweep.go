@@ -1,0 +1,354 @@
+package linearizability
+
+import (
+	"errors"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// errTimeout and errTooConcurrent end a sweep without a verdict.
+var (
+	errTimeout       = errors.New("linearizability: timed out")
+	errTooConcurrent = errors.New("linearizability: more than 255 kinds of operations, or 255 of one kind, in flight at once in one partition")
+)
+
+// sortByCall sorts porcupine operations by call time, keeping the order of
+// equal times.
+func sortByCall(ops []porcupine.Operation) {
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Call < ops[j].Call })
+}
+
+// window is a run of operations ops[lo:hi] (in call order) between two
+// quiescent points, with the configurations the machine may be in at the
+// first one.
+type window[C any] struct {
+	lo, hi int
+	start  []C
+}
+
+// config is a configuration of the sweep: the machine's configuration and,
+// for each class of pending operations (a slot of the sweep's class
+// table), how many of them are already linearized: byte k of lin, a
+// missing byte meaning 0.
+type config[C any] struct {
+	c   C
+	lin string
+}
+
+func (e config[C]) count(k int) int {
+	if k < len(e.lin) {
+		return int(e.lin[k])
+	}
+	return 0
+}
+
+// with returns e's lin with class k's count changed by d.
+func (e config[C]) with(k, d int) string {
+	n := max(len(e.lin), k+1)
+	b := make([]byte, n)
+	copy(b, e.lin)
+	b[k] = byte(int(b[k]) + d)
+	for n > 0 && b[n-1] == 0 {
+		n--
+	}
+	return string(b[:n])
+}
+
+// pendClass is a class of interchangeable pending operations: the same
+// key, so the same effect and legality in every configuration.
+type pendClass struct {
+	key string
+	rep int // an operation of the class, for its input
+	n   int // how many are in flight
+}
+
+// sweeper computes, event by event, every configuration reachable by a
+// linearization of the operations seen so far (the "just in time"
+// algorithm of Lowe, 2017): a call adds an operation to the pending
+// table; a return keeps only the configurations in which that operation
+// has been linearized, linearizing pending operations in every possible
+// order to get there. Pending operations with the same key (the machine
+// guarantees they are interchangeable) are counted, not told apart, so
+// ten identical registrations in flight make eleven configurations, not
+// 1024. Configurations are deduplicated and dominated ones pruned.
+// Cut-short operations never return: at their call they join the pool of
+// every configuration, from which they may take effect before any later
+// operation (see [spontaneous]).
+//
+// At a quiescent point (no operation in flight) every configuration has
+// linearized everything called so far, so the history splits there: the
+// operations before and after never overlap. The sweep hands out windows
+// between such points, each with its start configurations, so porcupine
+// can check them one by one in bounded memory.
+type sweeper[C any] struct {
+	m       machine[C]
+	ops     []porcupine.Operation
+	cur     []config[C]
+	classes []pendClass    // slots; n == 0 marks a free slot
+	slotOf  map[string]int // key -> slot, for pending classes
+	pending int
+	seen    map[uint64][]config[C]
+}
+
+// sweepResult is how a sweep ended.
+type sweepResult[C any] struct {
+	failed int       // index of the operation whose return no linearization allows, or -1
+	fail   window[C] // the smallest window around failed
+	err    error     // errTimeout, errTooConcurrent, or nil
+}
+
+// maxPendingClasses bounds the class table (lin strings hold a byte per
+// class and a count up to 255 per byte).
+const maxPendingClasses = 255
+
+// sweep runs the sweep over ops (sorted by call) from the configurations
+// init, handing each window of at least minWindow operations to emit in
+// order (the last one may be shorter). It stops early if emit returns
+// false, at the deadline (if not zero), or at the first operation whose
+// return no linearization allows.
+func sweep[C any](m machine[C], ops []porcupine.Operation, init []C, minWindow int,
+	deadline time.Time, emit func(window[C]) bool) sweepResult[C] {
+	s := &sweeper[C]{m: m, ops: ops, seen: map[uint64][]config[C]{}, slotOf: map[string]int{}}
+	for _, c := range init {
+		s.cur = append(s.cur, config[C]{c: c})
+	}
+	rets := make([]int32, 0, len(ops))
+	for j := range ops {
+		if ops[j].Return != math.MaxInt64 {
+			rets = append(rets, int32(j))
+		}
+	}
+	sort.Slice(rets, func(a, b int) bool {
+		x, y := &ops[rets[a]], &ops[rets[b]]
+		if x.Return != y.Return {
+			return x.Return < y.Return
+		}
+		return rets[a] < rets[b]
+	})
+	classOf := make([]uint8, len(ops))
+	winLo, winStart := 0, init
+	lastQ := 0
+	// The last quiescent points, for a failure window with some context.
+	recent := []qpoint[C]{{0, init}}
+	failed := -1
+	ci, ri := 0, 0
+	for events := 0; ci < len(ops) || ri < len(rets); events++ {
+		if events&1023 == 0 && !deadline.IsZero() && time.Now().After(deadline) {
+			return sweepResult[C]{failed: -1, err: errTimeout}
+		}
+		if ci < len(ops) && (ri == len(rets) || ops[ci].Call <= ops[rets[ri]].Return) {
+			j := ci
+			ci++
+			if ops[j].Return == math.MaxInt64 {
+				if failed < 0 {
+					for k := range s.cur {
+						s.cur[k].c = m.step(s.cur[k].c, ops[j].Input)[0]
+					}
+				}
+				continue
+			}
+			k, ok := s.call(j)
+			if !ok {
+				return sweepResult[C]{failed: -1, err: errTooConcurrent}
+			}
+			classOf[j] = uint8(k)
+			continue
+		}
+		j := int(rets[ri])
+		ri++
+		k := int(classOf[j])
+		if failed < 0 {
+			s.closure(k)
+			if len(s.cur) == 0 {
+				failed = j
+			}
+		}
+		s.ret(k)
+		if s.pending != 0 {
+			continue
+		}
+		// A quiescent point: everything before ops[ci] has returned.
+		if failed >= 0 {
+			if lastQ > winLo && !emit(window[C]{winLo, lastQ, winStart}) {
+				return sweepResult[C]{failed: -1}
+			}
+			return sweepResult[C]{failed: failed, fail: failWindow(recent, failed, ci)}
+		}
+		starts := make([]C, len(s.cur))
+		for k := range s.cur {
+			starts[k] = s.cur[k].c
+		}
+		lastQ = ci
+		if len(recent) == cap(recent) && len(recent) >= 64 {
+			recent = append(recent[:0], recent[len(recent)-32:]...)
+		}
+		recent = append(recent, qpoint[C]{ci, starts})
+		if ci-winLo >= minWindow {
+			if !emit(window[C]{winLo, ci, winStart}) {
+				return sweepResult[C]{failed: -1}
+			}
+			winLo, winStart = ci, starts
+		}
+	}
+	if failed >= 0 {
+		// Only cut-short operations remain in flight: the history ends.
+		if lastQ > winLo && !emit(window[C]{winLo, lastQ, winStart}) {
+			return sweepResult[C]{failed: -1}
+		}
+		return sweepResult[C]{failed: failed, fail: failWindow(recent, failed, len(ops))}
+	}
+	if winLo < len(ops) {
+		emit(window[C]{winLo, len(ops), winStart})
+	}
+	return sweepResult[C]{failed: -1}
+}
+
+// qpoint is a quiescent point: the index of the next operation called
+// and the configurations there.
+type qpoint[C any] struct {
+	idx   int
+	start []C
+}
+
+// failContext is how many operations before the failing one a failure
+// window holds, if a quiescent point allows: enough for porcupine's view
+// to show how the partition got there.
+const failContext = 16
+
+// failWindow returns the window from the latest recent quiescent point at
+// least failContext operations before the failing one (or the earliest
+// kept) to the quiescent point hi after it.
+func failWindow[C any](recent []qpoint[C], failed, hi int) window[C] {
+	q := recent[0]
+	for k := len(recent) - 1; k >= 0; k-- {
+		if recent[k].idx <= failed-failContext {
+			q = recent[k]
+			break
+		}
+	}
+	for k := len(recent) - 1; k >= 0 && q.idx > failed; k-- {
+		q = recent[k]
+	}
+	return window[C]{q.idx, hi, q.start}
+}
+
+// call adds operation j to the pending table and returns its class slot;
+// false if the table is full.
+func (s *sweeper[C]) call(j int) (int, bool) {
+	key := s.m.key(s.ops[j].Input)
+	s.pending++
+	if k, ok := s.slotOf[key]; ok {
+		if s.classes[k].n == 255 {
+			return 0, false
+		}
+		s.classes[k].n++
+		return k, true
+	}
+	k := 0
+	for k < len(s.classes) && s.classes[k].n > 0 {
+		k++
+	}
+	if k == maxPendingClasses {
+		return 0, false
+	}
+	if k == len(s.classes) {
+		s.classes = append(s.classes, pendClass{})
+	}
+	s.classes[k] = pendClass{key: key, rep: j, n: 1}
+	s.slotOf[key] = k
+	return k, true
+}
+
+// ret removes one returned operation of class slot k: the configurations
+// count one linearized operation less of it (closure made sure there was
+// one).
+func (s *sweeper[C]) ret(k int) {
+	s.pending--
+	for i := range s.cur {
+		if s.cur[i].count(k) > 0 {
+			s.cur[i].lin = s.cur[i].with(k, -1)
+		}
+	}
+	if s.classes[k].n--; s.classes[k].n == 0 {
+		delete(s.slotOf, s.classes[k].key)
+	}
+}
+
+// closure replaces the configurations by those in which an operation of
+// class slot k is linearized, linearizing any pending operations before
+// it in any order.
+func (s *sweeper[C]) closure(k int) {
+	if len(s.seen) > 256 {
+		s.seen = map[uint64][]config[C]{}
+	} else {
+		clear(s.seen)
+	}
+	var stack, next []config[C]
+	for _, e := range s.cur {
+		if s.add(e) {
+			stack = append(stack, e)
+		}
+	}
+	for len(stack) > 0 {
+		e := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if e.count(k) > 0 {
+			next = append(next, e)
+			continue
+		}
+		for p := range s.classes {
+			if e.count(p) >= s.classes[p].n {
+				continue
+			}
+			for _, c := range s.m.step(e.c, s.ops[s.classes[p].rep].Input) {
+				f := config[C]{c, e.with(p, 1)}
+				if s.add(f) {
+					stack = append(stack, f)
+				}
+			}
+		}
+	}
+	s.cur = s.prune(next)
+}
+
+// add records e as seen and reports whether it is new.
+func (s *sweeper[C]) add(e config[C]) bool {
+	h := s.m.hash(e.c) ^ strhash(e.lin)
+	for _, f := range s.seen[h] {
+		if f.lin == e.lin && s.m.equal(f.c, e.c) {
+			return false
+		}
+	}
+	s.seen[h] = append(s.seen[h], e)
+	return true
+}
+
+func strhash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// prune drops configurations dominated by another with the same lin.
+func (s *sweeper[C]) prune(cs []config[C]) []config[C] {
+	if len(cs) < 2 || len(cs) > 64 {
+		return cs
+	}
+	out := cs[:0:0]
+outer:
+	for i, c := range cs {
+		for j, d := range cs {
+			if i != j && c.lin == d.lin && s.m.dominates(d.c, c.c) && (!s.m.dominates(c.c, d.c) || j < i) {
+				continue outer
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
