@@ -16,7 +16,7 @@ func (c *Core) childExited(pid int32, exit bgworker.ExitStatus) error {
 		return nil
 	}
 	d := bgworker.DecideRestart(&rw.Worker, exit, c.flaws)
-	r := Record{Kind: RecordExited, Slot: rw.Slot, Pid: pid, Name: rw.Worker.Name, RestartTime: rw.Worker.RestartTime,
+	r := Record{Kind: RecordExited, Slot: rw.Slot, Pid: pid, Name: rw.Worker.Name, RestartTime: rw.Worker.RestartTime, Flags: rw.Worker.Flags,
 		Exit: exit, Decision: d.Action, Delay: d.Delay, Notify: rw.Worker.NotifyPid}
 	switch {
 	case c.state == PMCrashWait:
@@ -239,7 +239,7 @@ func (c *Core) pmSignal() error {
 			if rw.Worker.NotifyPid != 0 {
 				detail = "notify pid kept"
 			}
-			c.record(Record{Kind: RecordAdopt, Slot: rw.Slot, Name: rw.Worker.Name, RestartTime: rw.Worker.RestartTime,
+			c.record(Record{Kind: RecordAdopt, Slot: rw.Slot, Name: rw.Worker.Name, RestartTime: rw.Worker.RestartTime, Flags: rw.Worker.Flags,
 				Notify: rw.Worker.NotifyPid, Detail: detail}, call, ret)
 			continue
 		}

@@ -159,6 +159,9 @@ type Record struct {
 	Name string
 	// RestartTime is the worker's bgw_restart_time.
 	RestartTime int32
+	// Flags is the worker's bgw_flags (on records that name a worker), so
+	// that a validator can apply the restart rule itself.
+	Flags bgworker.Flags
 	// Exit is how the process ended (RecordExited, RecordBackendExited).
 	Exit bgworker.ExitStatus
 	// Decision is what happens after an exit or a failed spawn.

@@ -95,7 +95,7 @@ func (c *Core) spawn(rw *bgworker.RegisteredWorker) {
 	c.nextToken++
 	c.meta[rw.Slot].token = c.nextToken
 	rw.Crashed, rw.CrashedAt = false, 0
-	c.note(Record{Kind: RecordSpawn, Slot: rw.Slot, Name: rw.Worker.Name, RestartTime: rw.Worker.RestartTime})
+	c.note(Record{Kind: RecordSpawn, Slot: rw.Slot, Name: rw.Worker.Name, RestartTime: rw.Worker.RestartTime, Flags: rw.Worker.Flags})
 	c.act(Action{Kind: ActionSpawn, Slot: rw.Slot, Worker: rw.Worker, Token: c.nextToken})
 }
 
@@ -141,7 +141,7 @@ func (c *Core) spawnFailed(rw *bgworker.RegisteredWorker, ev Event) error {
 	if why == "" {
 		why = fmt.Sprintf("driver reported pid %d", ev.Pid)
 	}
-	r := Record{Kind: RecordSpawnFailed, Slot: rw.Slot, Name: rw.Worker.Name, RestartTime: rw.Worker.RestartTime,
+	r := Record{Kind: RecordSpawnFailed, Slot: rw.Slot, Name: rw.Worker.Name, RestartTime: rw.Worker.RestartTime, Flags: rw.Worker.Flags,
 		Notify: rw.Worker.NotifyPid, Detail: why}
 	if c.flaws.Has(flaw.SpawnFailureAsStart) {
 		// The seed: the child slot assigned before the fork is never
@@ -181,7 +181,7 @@ func (c *Core) launch(rw *bgworker.RegisteredWorker) error {
 		return fmt.Errorf("postmaster: launch: %w", err)
 	}
 	c.record(Record{Kind: RecordLaunch, Slot: rw.Slot, Pid: rw.Pid, Name: rw.Worker.Name,
-		RestartTime: rw.Worker.RestartTime, Notify: notify}, call, ret)
+		RestartTime: rw.Worker.RestartTime, Flags: rw.Worker.Flags, Notify: notify}, call, ret)
 	c.notify(notify, rw.Slot, NotifyLaunched)
 	return nil
 }
@@ -222,7 +222,7 @@ func (c *Core) forget(rw *bgworker.RegisteredWorker, why string) error {
 		return fmt.Errorf("postmaster: forget: %w", err)
 	}
 	c.meta[slot] = slotMeta{}
-	c.record(Record{Kind: RecordForget, Slot: slot, Name: rw.Worker.Name, RestartTime: rw.Worker.RestartTime,
+	c.record(Record{Kind: RecordForget, Slot: slot, Name: rw.Worker.Name, RestartTime: rw.Worker.RestartTime, Flags: rw.Worker.Flags,
 		Notify: notify, Detail: why + silent}, call, ret)
 	if silent == "" {
 		c.notify(notify, slot, NotifyForgotten)
