@@ -97,7 +97,7 @@ type validator struct {
 	regs     map[int]*reg
 	live     map[int32]bool
 	owed     []expectNotify
-	crashDue int // index of an exit that must be followed by a crash restart, or -1
+	crashDue int  // index of an exit that must be followed by a crash restart, or -1
 	crashing bool // a crash restart is under way (until the re-init)
 	running  bool
 	out      []Violation
