@@ -18,12 +18,14 @@
 // value, so the same event sequence always yields the same actions,
 // records and memory writes.
 //
-// Two drivers run this same core. The real one, to be added to this
-// package in a later file, is an OS loop: os/signal for SIGUSR1, SIGTERM
-// and SIGCHLD, wait4 for exits, a re-executed binary for each worker, a
-// timer for [ActionWakeAt]. The explorer's is a simulated thread over a
-// simulated shmem.Memory, which is what lets the model checker check this
-// code rather than a copy of it. The tests here use a small in-process fake.
+// Two drivers run this same core. [Run] is the OS loop: os/signal for
+// SIGUSR1, SIGTERM and SIGCHLD, wait4 for exits, a re-executed binary for
+// each worker and backend, a timer for [ActionWakeAt], a control pipe from
+// the harness, and the record log (one JSON line per record, written
+// before the next action). The explorer's driver (explore/protocol) is a
+// simulated thread over a simulated shmem.Memory, which is what lets the
+// model checker check this code rather than a copy of it. The tests here
+// also use a small in-process fake.
 //
 // # What the core does
 //

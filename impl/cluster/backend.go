@@ -1,0 +1,186 @@
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"bgwmodel/impl/bgworker"
+)
+
+// waitGrace is how much longer the harness waits for a backend's answer to
+// a wait than the backend itself waits.
+const waitGrace = 2 * time.Second
+
+// ErrBackendClosed: the Backend was closed, or its connection broke (the
+// backend process is gone, or a request was cut short and the connection
+// is out of step).
+var ErrBackendClosed = errors.New("cluster: backend connection closed")
+
+// Backend is the harness's handle on one backend process: each method
+// sends one request over the backend's connection and returns its answer.
+// The backend runs the seed's backend functions itself, in its own
+// process, against the shared segment. Errors it reports keep their
+// identity: errors.Is works with bgworker.ErrNoFreeSlot,
+// bgworker.ErrInvalidWorker (errors.As with *bgworker.InvalidError),
+// worker.ErrUnknownEntry, and the others of [ErrorCode]. Requests are
+// served one at a time; a Backend is safe for concurrent use (calls queue).
+type Backend struct {
+	c   *Cluster
+	id  string
+	pid int
+
+	mu   sync.Mutex
+	conn *net.UnixConn
+	rd   *bufio.Reader
+	err  error // set once the connection is unusable
+}
+
+// Pid returns the backend process's pid. It does not block.
+func (b *Backend) Pid() int { return b.pid }
+
+// ID returns the name the harness gave the backend. It does not block.
+func (b *Backend) ID() string { return b.id }
+
+// Register registers w from this backend (RegisterDynamicBackgroundWorker)
+// and returns its handle. w.NotifyPid 0 means this backend: it is told
+// when the worker starts and stops, which [Backend.WaitForStartup] needs;
+// any other pid is sent as it is (the postmaster drops a pid that names
+// no live backend). The backend refuses a worker whose entry point is not
+// in its registry (worker.ErrUnknownEntry) or that fails the sanity check
+// (bgworker.ErrInvalidWorker); bgworker.ErrNoFreeSlot means every slot is
+// in use. If the slot was taken but the postmaster could not be
+// signalled, both the handle and the error are returned. It blocks until
+// the backend answers or ctx ends (DefaultTimeout without a deadline).
+func (b *Backend) Register(ctx context.Context, w bgworker.Worker) (bgworker.Handle, error) {
+	resp, err := b.call(ctx, request{Op: OpRegister, Worker: toWire(w)}, 0)
+	if err != nil {
+		return bgworker.Handle{}, err
+	}
+	var h bgworker.Handle
+	if resp.Handle != nil {
+		h = resp.Handle.handle()
+	}
+	return h, decodeError(b.pid, resp.Error)
+}
+
+// GetPid reports the status of the worker h names (GetBackgroundWorkerPid):
+// STARTED with its pid, NOT_YET_STARTED, or STOPPED. It blocks until the
+// backend answers or ctx ends (DefaultTimeout without a deadline).
+func (b *Backend) GetPid(ctx context.Context, h bgworker.Handle) (bgworker.PidStatus, error) {
+	return b.status(ctx, request{Op: OpGetPid, Handle: (*wireHandle)(&h)}, 0)
+}
+
+// WaitForStartup waits, in the backend, until the worker h names has
+// started or stopped (WaitForBackgroundWorkerStartup): STARTED with its
+// pid, STOPPED, or POSTMASTER_DIED. The backend sleeps on its latch,
+// which the postmaster sets when it reports the worker's pid, so the
+// worker must have been registered with this backend as its notify pid.
+// The backend waits until ctx's deadline (DefaultTimeout without one) and
+// then reports an error that wraps context.DeadlineExceeded. It blocks
+// until the backend answers.
+func (b *Backend) WaitForStartup(ctx context.Context, h bgworker.Handle) (bgworker.PidStatus, error) {
+	until := deadline(ctx, DefaultTimeout)
+	ms := max(time.Until(until).Milliseconds(), 1)
+	return b.status(ctx, request{Op: OpWaitForStartup, Handle: (*wireHandle)(&h), TimeoutMS: ms}, waitGrace)
+}
+
+// WaitForShutdown waits, in the backend, until the worker h names has
+// stopped (WaitForBackgroundWorkerShutdown, added in PostgreSQL 9.5;
+// bgwmodel builds it from GetBackgroundWorkerPid and the latch, as the
+// seed builds WaitForBackgroundWorkerStartup): STOPPED, or
+// POSTMASTER_DIED. Like WaitForStartup it relies on this backend being
+// the worker's notify pid, and it is bounded in the same way. It blocks
+// until the backend answers.
+func (b *Backend) WaitForShutdown(ctx context.Context, h bgworker.Handle) (bgworker.PidStatus, error) {
+	until := deadline(ctx, DefaultTimeout)
+	ms := max(time.Until(until).Milliseconds(), 1)
+	return b.status(ctx, request{Op: OpWaitForShutdown, Handle: (*wireHandle)(&h), TimeoutMS: ms}, waitGrace)
+}
+
+// Exit asks the backend to exit with code (0..255) and waits for its
+// acknowledgement; the connection is closed afterwards. Codes 0 and 1 are
+// ordinary exits; any other makes the postmaster restart the cluster
+// after a crash, as a backend dying with a bad status does in PostgreSQL.
+// It blocks until the backend answers or ctx ends.
+func (b *Backend) Exit(ctx context.Context, code int) error {
+	resp, err := b.call(ctx, request{Op: OpExit, Code: code}, 0)
+	if err == nil {
+		err = decodeError(b.pid, resp.Error)
+	}
+	if err == nil {
+		b.Close()
+	}
+	return err
+}
+
+// Close closes the connection; the backend process exits (code 0) when it
+// sees it closed. It does not block.
+func (b *Backend) Close() error {
+	b.conn.SetDeadline(time.Now()) // cut a call in progress short
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err == nil {
+		b.err = ErrBackendClosed
+		b.conn.Close()
+	}
+	b.c.mu.Lock()
+	delete(b.c.backends, b)
+	b.c.mu.Unlock()
+	return nil
+}
+
+// status sends a request answered by a status.
+func (b *Backend) status(ctx context.Context, req request, grace time.Duration) (bgworker.PidStatus, error) {
+	resp, err := b.call(ctx, req, grace)
+	if err != nil {
+		return bgworker.PidStatus{}, err
+	}
+	if resp.Error != nil {
+		return bgworker.PidStatus{}, decodeError(b.pid, resp.Error)
+	}
+	st, err := parseStatus(resp.Status)
+	if err != nil {
+		return bgworker.PidStatus{}, err
+	}
+	return bgworker.PidStatus{Status: st, Pid: resp.Pid}, nil
+}
+
+// call sends one request and reads its reply, by ctx's deadline (or
+// DefaultTimeout) plus grace. A failure other than an error reply leaves
+// the connection unusable.
+func (b *Backend) call(ctx context.Context, req request, grace time.Duration) (response, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var resp response
+	if b.err != nil {
+		return resp, fmt.Errorf("cluster: backend %d: %w", b.pid, b.err)
+	}
+	line, err := json.Marshal(req)
+	if err != nil {
+		return resp, fmt.Errorf("cluster: backend %d: %w", b.pid, err)
+	}
+	b.conn.SetDeadline(deadline(ctx, DefaultTimeout).Add(grace))
+	stop := context.AfterFunc(ctx, func() { b.conn.SetDeadline(time.Now()) })
+	defer stop()
+	if _, err = b.conn.Write(append(line, '\n')); err == nil {
+		line, err = b.rd.ReadBytes('\n')
+	}
+	if err == nil {
+		err = json.Unmarshal(line, &resp)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		b.err = fmt.Errorf("%w: %w", ErrBackendClosed, err)
+		b.conn.Close()
+		return resp, fmt.Errorf("cluster: backend %d: %s: %w", b.pid, req.Op, b.err)
+	}
+	return resp, nil
+}
