@@ -1,6 +1,7 @@
 package proptest
 
 import (
+	"bgwmodel/internal/implspec"
 	"context"
 	"errors"
 	"slices"
@@ -65,7 +66,7 @@ func (m *specMachine) expected(in spec.Input) string {
 
 func (m *specMachine) register(t *rapid.T) {
 	w := registerWorkerGen().Draw(t, "worker")
-	sw := SpecWorker(w)
+	sw := implspec.Worker(w)
 	h, err := m.c.be.RegisterDynamicBackgroundWorker(w)
 	res, cerr := classifyRegister(err)
 	if cerr != nil {
@@ -78,7 +79,7 @@ func (m *specMachine) register(t *rapid.T) {
 		if h.Segment != testSegment {
 			t.Fatalf("register returned handle %+v of segment %#x, want %#x", h, h.Segment, testSegment)
 		}
-		out = spec.Output{Result: spec.ResultOK, Handle: SpecHandle(h)}
+		out = spec.Output{Result: spec.ResultOK, Handle: implspec.Handle(h)}
 		m.handles = append(m.handles, h)
 		m.maxGen = max(m.maxGen, h.Generation)
 	case registerNoFreeSlot:
@@ -86,7 +87,7 @@ func (m *specMachine) register(t *rapid.T) {
 	case registerInvalid:
 		var inv *bgworker.InvalidError
 		errors.As(err, &inv)
-		f, ok := SpecField(inv.Field)
+		f, ok := implspec.Field(inv.Field)
 		if !ok {
 			t.Fatalf("register refused %v naming field %q, unknown to spec", sw, inv.Field)
 		}
@@ -100,9 +101,9 @@ func (m *specMachine) register(t *rapid.T) {
 func (m *specMachine) getPidOf(t *rapid.T, h bgworker.Handle, quiet bool) bgworker.PidStatus {
 	st, err := m.c.be.GetBackgroundWorkerPid(h)
 	if err != nil {
-		t.Fatalf("GetBackgroundWorkerPid(%v): %v", SpecHandle(h), err)
+		t.Fatalf("GetBackgroundWorkerPid(%v): %v", implspec.Handle(h), err)
 	}
-	in, out := spec.Input{Kind: spec.OpGetPid, Handle: SpecHandle(h)}, m.statusOutput(t, st)
+	in, out := spec.Input{Kind: spec.OpGetPid, Handle: implspec.Handle(h)}, m.statusOutput(t, st)
 	if quiet {
 		m.stepQuiet(t, in, out)
 	} else {
@@ -112,7 +113,7 @@ func (m *specMachine) getPidOf(t *rapid.T, h bgworker.Handle, quiet bool) bgwork
 }
 
 func (m *specMachine) statusOutput(t *rapid.T, st bgworker.PidStatus) spec.Output {
-	s, ok := SpecStatus(st.Status)
+	s, ok := implspec.Status(st.Status)
 	if !ok {
 		t.Fatalf("status %v has no counterpart in spec", st.Status)
 	}
@@ -153,9 +154,9 @@ func (m *specMachine) wait(t *rapid.T) {
 	defer cancel()
 	st, err := m.c.be.WaitForBackgroundWorkerStartup(ctx, h)
 	if err != nil {
-		t.Fatalf("WaitForBackgroundWorkerStartup(%v): %v", SpecHandle(h), err)
+		t.Fatalf("WaitForBackgroundWorkerStartup(%v): %v", implspec.Handle(h), err)
 	}
-	m.step(t, spec.Input{Kind: spec.OpWaitForStartup, Handle: SpecHandle(h)}, m.statusOutput(t, st))
+	m.step(t, spec.Input{Kind: spec.OpWaitForStartup, Handle: implspec.Handle(h)}, m.statusOutput(t, st))
 }
 
 // alive skips a postmaster action once the postmaster is dead.
@@ -259,7 +260,7 @@ func (m *specMachine) check(t *rapid.T) {
 // WaitForBackgroundWorkerStartup: status and pid) must be accepted by
 // [spec.Step] from the specification's state, and the machine moves to
 // the unique next state that matches it (handles convert with
-// [SpecHandle]). The postmaster's actions (launch, exit, forget, crash
+// [implspec.Handle]). The postmaster's actions (launch, exit, forget, crash
 // re-init, death) are applied to both. After every action, every handle
 // ever issued is asked about again. WaitForBackgroundWorkerStartup is
 // called only when it cannot block: after GetBackgroundWorkerPid said

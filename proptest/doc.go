@@ -19,7 +19,7 @@
 // [spec.Validate], [spec.SanityCheck] and [spec.ValidateStatic]: both
 // accept, or both refuse naming the same field. The implementation's
 // field names ("bgw_flags", ...) are mapped to spec's by an explicit
-// table ([SpecField]), never by trimming a prefix. WorkerGen first draws a
+// table ([implspec.Field]), never by trimming a prefix. WorkerGen first draws a
 // [Probe]: one field from its boundary-heavy generator with every other
 // field valid, so each rule is tested alone and at its edges (restart_time
 // -2, -1, 0, 86,400,000 and 86,400,001; every flag combination, with and
@@ -90,8 +90,8 @@
 //
 // [AgainstSpecProperty] runs the same kind of cluster and a [spec.State]
 // side by side. Every backend output of the implementation is converted
-// (handles with [SpecHandle], statuses with [SpecStatus], refusals with
-// [SpecField]) and must be accepted by [spec.Step] from the spec state;
+// (handles with [implspec.Handle], statuses with [SpecStatus], refusals with
+// [implspec.Field]) and must be accepted by [spec.Step] from the spec state;
 // the machine moves to the unique next state. Launch, exit, forget,
 // crash re-init and the postmaster's death are applied to both.
 // WaitForBackgroundWorkerStartup is called only when it cannot block: after

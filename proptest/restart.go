@@ -1,6 +1,7 @@
 package proptest
 
 import (
+	"bgwmodel/internal/implspec"
 	"time"
 
 	"pgregory.net/rapid"
@@ -77,17 +78,17 @@ func RestartProperty(r RestartRules) func(*rapid.T) {
 			RestartTime: RestartTimeValidGen().Draw(t, "restart_time"),
 		}
 		e := ExitGen().Draw(t, "exit")
-		sw := SpecWorker(w)
+		sw := implspec.Worker(w)
 
 		arg := w
-		got, err := SpecDecision(r.Decide(&arg, e))
+		got, err := implspec.Decision(r.Decide(&arg, e))
 		if err != nil {
 			t.Fatalf("DecideRestart(%v, %v): %v", sw, e, err)
 		}
-		if want := spec.Restart(sw, SpecExit(e)); got != want {
+		if want := spec.Restart(sw, implspec.Exit(e)); got != want {
 			t.Fatalf("DecideRestart(%v, %v) = %v; spec.Restart = %v", sw, e, got, want)
 		}
-		got, err = SpecDecision(r.SpawnFailure(&arg))
+		got, err = implspec.Decision(r.SpawnFailure(&arg))
 		if err != nil {
 			t.Fatalf("DecideSpawnFailure(%v): %v", sw, err)
 		}

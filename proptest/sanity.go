@@ -1,6 +1,7 @@
 package proptest
 
 import (
+	"bgwmodel/internal/implspec"
 	"errors"
 	"fmt"
 
@@ -47,7 +48,7 @@ func ImplValidator() Validator {
 
 // ImplVerdict interprets what an implementation check returned: valid
 // (nil), or refused naming a field, translated to the specification's
-// [spec.Field] with [SpecField]. Any other error, an InvalidError that does
+// [spec.Field] with [implspec.Field]. Any other error, an InvalidError that does
 // not wrap [bgworker.ErrInvalidWorker] or names an unknown field, is
 // returned as err.
 func ImplVerdict(res error) (field spec.Field, valid bool, err error) {
@@ -61,7 +62,7 @@ func ImplVerdict(res error) (field spec.Field, valid bool, err error) {
 	if !errors.Is(res, bgworker.ErrInvalidWorker) {
 		return "", false, fmt.Errorf("does not wrap ErrInvalidWorker: %w", res)
 	}
-	f, ok := SpecField(inv.Field)
+	f, ok := implspec.Field(inv.Field)
 	if !ok {
 		return "", false, fmt.Errorf("names field %q unknown to spec: %w", inv.Field, res)
 	}
@@ -108,7 +109,7 @@ func compareVerdicts(w bgworker.Worker, res error, want *spec.Invalid) error {
 func SanityProperty(v Validator) func(*rapid.T) {
 	return func(t *rapid.T) {
 		w := WorkerGen().Draw(t, "worker")
-		sw := SpecWorker(w)
+		sw := implspec.Worker(w)
 		for _, c := range []struct {
 			name string
 			call func(*bgworker.Worker) error

@@ -1,6 +1,7 @@
 package proptest
 
 import (
+	"bgwmodel/internal/implspec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,7 +114,7 @@ func TestSanity_Boundaries(t *testing.T) {
 	v := ImplValidator()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sw := SpecWorker(tc.w)
+			sw := implspec.Worker(tc.w)
 			want := spec.Validate(sw)
 			if got := fieldOf(want); got != tc.want {
 				t.Fatalf("test table is wrong: spec.Validate names %q, table %q", got, tc.want)

@@ -1,4 +1,13 @@
-package proptest
+// Package implspec converts the implementation's values to the
+// specification's: workers, handles, statuses, fields, exits and restart
+// decisions.
+//
+// The specification (package spec) is the independent oracle and never
+// imports impl, and impl never imports spec; every checker that judges
+// impl by spec (the property tests, the explorer's scenarios, the stress
+// harness) needs the same field-by-field translation, so it lives here,
+// once. Nothing is validated or normalized on the way.
+package implspec
 
 import (
 	"fmt"
@@ -22,16 +31,16 @@ var fieldNames = map[bgworker.Field]spec.Field{
 	bgworker.FieldNotifyPid:    spec.FieldNotifyPid,
 }
 
-// SpecField returns the [spec.Field] that f names, and false for a field
+// Field returns the [spec.Field] that f names, and false for a field
 // name the specification does not know.
-func SpecField(f bgworker.Field) (spec.Field, bool) {
+func Field(f bgworker.Field) (spec.Field, bool) {
 	sf, ok := fieldNames[f]
 	return sf, ok
 }
 
-// SpecWorker converts an implementation worker definition to the
+// Worker converts an implementation worker definition to the
 // specification's, field by field. Nothing is validated or normalized.
-func SpecWorker(w bgworker.Worker) spec.Worker {
+func Worker(w bgworker.Worker) spec.Worker {
 	return spec.Worker{
 		Name:         w.Name,
 		Flags:        spec.Flags(w.Flags),
@@ -44,17 +53,17 @@ func SpecWorker(w bgworker.Worker) spec.Worker {
 	}
 }
 
-// SpecHandle converts an implementation handle {Segment, Epoch, Slot,
+// Handle converts an implementation handle {Segment, Epoch, Slot,
 // Generation} to the specification's {Slot, Generation, Epoch}. The
 // segment has no counterpart: the specification models one segment.
-func SpecHandle(h bgworker.Handle) spec.Handle {
+func Handle(h bgworker.Handle) spec.Handle {
 	return spec.Handle{Slot: h.Slot, Generation: h.Generation, Epoch: h.Epoch}
 }
 
-// SpecStatus converts an implementation status to the specification's. It
+// Status converts an implementation status to the specification's. It
 // returns false for a value that is no BgwHandleStatus (the zero Status,
 // for one).
-func SpecStatus(s bgworker.Status) (spec.Status, bool) {
+func Status(s bgworker.Status) (spec.Status, bool) {
 	switch s {
 	case bgworker.Started:
 		return spec.Started, true
@@ -68,14 +77,14 @@ func SpecStatus(s bgworker.Status) (spec.Status, bool) {
 	return 0, false
 }
 
-// SpecExit converts an implementation exit status to the specification's.
-func SpecExit(e bgworker.ExitStatus) spec.Exit {
+// Exit converts an implementation exit status to the specification's.
+func Exit(e bgworker.ExitStatus) spec.Exit {
 	return spec.Exit{Code: e.Code, Signaled: e.Signaled}
 }
 
-// SpecAction converts an implementation restart action to the
+// Action converts an implementation restart action to the
 // specification's. It returns false for a value that is no action.
-func SpecAction(a bgworker.RestartAction) (spec.Action, bool) {
+func Action(a bgworker.RestartAction) (spec.Action, bool) {
 	switch a {
 	case bgworker.RestartNow:
 		return spec.RestartNow, true
@@ -89,12 +98,12 @@ func SpecAction(a bgworker.RestartAction) (spec.Action, bool) {
 	return 0, false
 }
 
-// SpecDecision converts an implementation restart decision to the
+// Decision converts an implementation restart decision to the
 // specification's, or reports why it cannot.
-func SpecDecision(d bgworker.RestartDecision) (spec.Decision, error) {
-	a, ok := SpecAction(d.Action)
+func Decision(d bgworker.RestartDecision) (spec.Decision, error) {
+	a, ok := Action(d.Action)
 	if !ok {
-		return spec.Decision{}, fmt.Errorf("restart action %v has no counterpart in spec", d.Action)
+		return spec.Decision{}, fmt.Errorf("implspec: restart action %v has no counterpart in spec", d.Action)
 	}
 	return spec.Decision{Action: a, Delay: d.Delay}, nil
 }
