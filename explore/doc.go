@@ -36,7 +36,7 @@
 // non-[Daemon] thread is alive (never beyond [Scenario.TimeHorizon]).
 // [Thread.Signal] sets another thread's latch (SIGUSR1): it synchronises
 // like a release store and an acquire load that the target's latch wait
-// performs. [Thread.Spawn] forks a thread at run time; when a thread ends
+// (or the reset that clears the set latch) performs. [Thread.Spawn] forks a thread at run time; when a thread ends
 // its parent's latch is set and [Thread.Reap] returns its status. When the
 // [Postmaster] thread ends, every latch wait returns WaitPostmasterDeath.
 //
@@ -60,7 +60,10 @@
 //
 //   - [SC]: one memory; every access takes effect at once.
 //   - [TSO]: per-thread FIFO store buffers; a flush is a scheduling step
-//     of its own ([ChooseFlush]); loads read their own buffer first;
+//     of its own ([ChooseFlush]), offered only where it can make a
+//     difference (another thread's next step reads a buffered location,
+//     or another buffer holds one; every flush once no thread can step);
+//     loads read their own buffer first;
 //     read-modify-writes, full barriers, locks, signals and spawns drain
 //     the buffer; read and write barriers are no-ops.
 //   - [View]: per-location messages in modification order, each with a

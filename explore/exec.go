@@ -203,8 +203,11 @@ func (ex *execution) events() (alts []event, curEnabled bool) {
 			alts = append(alts, event{ChooseThread, t.id})
 		}
 	}
+	// A flush is offered only where it can make a difference (see
+	// flushMatters); when no thread can step, every flush is.
+	stepping := len(alts) > 0
 	for _, t := range ex.threads {
-		if ex.model.buffered(t.id) {
+		if ex.model.buffered(t.id) && (!stepping || ex.flushMatters(t.id)) {
 			alts = append(alts, event{ChooseFlush, t.id})
 		}
 	}
@@ -220,6 +223,41 @@ func (ex *execution) events() (alts []event, curEnabled bool) {
 	}
 	ex.evbuf = alts
 	return alts, curEnabled
+}
+
+// flushMatters reports whether flushing t's oldest buffered store now can
+// lead anywhere that flushing it later cannot (TSO). A flush commutes with
+// every step of another thread that neither reads from memory a location
+// t has buffered nor has a store of its own to such a location pending in
+// its buffer, and with t's own steps (t reads its own buffer first; its
+// drains flush in the same FIFO order). So it is enough to offer a flush
+// when another thread's next step loads (or read-modify-writes) a
+// location in t's buffer — at that point the flush (and, FIFO, those
+// before it) can be placed before the load — or when another thread's
+// buffer holds a store to a location in t's buffer (their order in memory
+// is then open); and, when no thread can step, every flush (the end of
+// the run). Without this, every interleaving of flushes with unrelated
+// steps is explored: Catalan-many equivalent executions for a thread's
+// run of stores.
+func (ex *execution) flushMatters(t ThreadID) bool {
+	for _, u := range ex.threads {
+		if u.id == t {
+			continue
+		}
+		if ex.model.bufferShares(t, u.id) {
+			return true
+		}
+		if !u.alive || !u.parked || u.failed {
+			continue
+		}
+		switch o := &u.pending; o.kind {
+		case OpLoad, OpLoadBytes, OpSwap, OpCAS, OpAdd:
+			if ex.model.inBuffer(t, o.l) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // enabled reports whether t's pending step can be taken now.

@@ -188,6 +188,14 @@ func (ex *execution) execOp(t *Thread) {
 		}
 		r.timedOut = r.ev == 0
 	case OpReset:
+		// Clearing a set latch consumes the signals that set it, also one
+		// that arrived after the last wait returned: acquire what they
+		// published, as PostgreSQL's ResetLatch does with the barrier
+		// that pairs with SetLatch's. Otherwise a Wait/Reset/check loop
+		// could consume a signal and miss its data.
+		if t.latchSet {
+			m.acquire(id, t.latchSync)
+		}
 		t.latchSet = false
 	case OpSignal:
 		if tg := ex.target(o.target); tg == nil {

@@ -89,6 +89,11 @@ type memModel interface {
 
 	// buffered reports whether t has stores not yet in memory (TSO).
 	buffered(t ThreadID) bool
+	// inBuffer reports whether t has a store to l not yet in memory (TSO).
+	inBuffer(t ThreadID, l *loc) bool
+	// bufferShares reports whether t and u both have stores to some
+	// location not yet in memory (TSO).
+	bufferShares(t, u ThreadID) bool
 	// flush writes t's oldest buffered store to memory (TSO).
 	flush(t ThreadID) (*loc, val, string)
 	// drain flushes all of t's buffered stores (TSO).
@@ -161,13 +166,15 @@ func (m *scModel) rmw(_ ThreadID, l *loc, _ shmem.Order, f func(val) (val, bool)
 	return old, ""
 }
 
-func (m *scModel) fence(ThreadID, shmem.Fence) string { return "" }
-func (m *scModel) release(ThreadID, int)              {}
-func (m *scModel) acquire(ThreadID, int)              {}
-func (m *scModel) buffered(ThreadID) bool             { return false }
-func (m *scModel) flush(ThreadID) (*loc, val, string) { return nil, val{}, "" }
-func (m *scModel) drain(ThreadID)                     {}
-func (m *scModel) final(l *loc) val                   { return m.mem[l.idx] }
+func (m *scModel) fence(ThreadID, shmem.Fence) string   { return "" }
+func (m *scModel) release(ThreadID, int)                {}
+func (m *scModel) acquire(ThreadID, int)                {}
+func (m *scModel) buffered(ThreadID) bool               { return false }
+func (m *scModel) inBuffer(ThreadID, *loc) bool         { return false }
+func (m *scModel) bufferShares(ThreadID, ThreadID) bool { return false }
+func (m *scModel) flush(ThreadID) (*loc, val, string)   { return nil, val{}, "" }
+func (m *scModel) drain(ThreadID)                       {}
+func (m *scModel) final(l *loc) val                     { return m.mem[l.idx] }
 func (m *scModel) hash(e *encoder, sorted []*loc) {
 	for _, l := range sorted {
 		e.val(m.mem[l.idx])

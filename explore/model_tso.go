@@ -76,6 +76,24 @@ func (m *tsoModel) acquire(t ThreadID, _ int) { m.drain(t) }
 
 func (m *tsoModel) buffered(t ThreadID) bool { return len(m.buf[t]) > 0 }
 
+func (m *tsoModel) inBuffer(t ThreadID, l *loc) bool {
+	for _, e := range m.buf[t] {
+		if e.l == l {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *tsoModel) bufferShares(t, u ThreadID) bool {
+	for _, e := range m.buf[t] {
+		if m.inBuffer(u, e.l) {
+			return true
+		}
+	}
+	return false
+}
+
 func (m *tsoModel) flush(t ThreadID) (*loc, val, string) {
 	e := m.buf[t][0]
 	m.buf[t] = m.buf[t][1:]

@@ -278,9 +278,11 @@ func (m *viewModel) acquire(t ThreadID, s int) {
 	th.acq = join(th.acq, m.syncs[s])
 }
 
-func (m *viewModel) buffered(ThreadID) bool             { return false }
-func (m *viewModel) flush(ThreadID) (*loc, val, string) { return nil, val{}, "" }
-func (m *viewModel) drain(ThreadID)                     {}
+func (m *viewModel) buffered(ThreadID) bool               { return false }
+func (m *viewModel) inBuffer(ThreadID, *loc) bool         { return false }
+func (m *viewModel) bufferShares(ThreadID, ThreadID) bool { return false }
+func (m *viewModel) flush(ThreadID) (*loc, val, string)   { return nil, val{}, "" }
+func (m *viewModel) drain(ThreadID)                       {}
 
 func (m *viewModel) final(l *loc) val {
 	msgs := m.locs[l.idx].msgs

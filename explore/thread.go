@@ -201,7 +201,8 @@ func (t *Thread) Mem() shmem.Memory { return threadMem{t} }
 // Latch returns the thread's process latch. Wait is a scheduling point
 // enabled once the latch is set or the postmaster has died; it ignores
 // ctx's deadline (time is virtual) but returns ctx.Err() at once if ctx
-// has already ended. Reset is a scheduling point.
+// has already ended. Reset is a scheduling point; clearing a set latch
+// acquires what the signals that set it published (ResetLatch's barrier).
 func (t *Thread) Latch() bgworker.Latch { return threadLatch{t} }
 
 // Lock returns lock id as this thread's [bgworker.Lock]. Acquire is a

@@ -42,7 +42,10 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"flaws": {"list the catalogue of the seed's known defects", runFlaws},
+		"flaws":   {"list the catalogue of the seed's known defects", runFlaws},
+		"explore": {"explore the real protocol code under SC, x86-TSO and C11 models", runExplore},
+		"replay":  {"re-run an explorer trace and print its interleaving", runReplay},
+		"litmus":  {"compute the litmus tests' verdicts under each memory model", runLitmus},
 	}
 }
 

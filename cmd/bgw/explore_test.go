@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// bgw runs the command in-process and returns its exit code and output.
+func bgw(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+var replayLine = regexp.MustCompile(`(?m)^  (bgw replay .*)$`)
+
+// replayArgs extracts the replay command of an explore run's output.
+func replayArgs(t *testing.T, out string) []string {
+	t.Helper()
+	m := replayLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no replay command in:\n%s", out)
+	}
+	var args []string
+	for _, f := range strings.Fields(m[1])[1:] {
+		args = append(args, strings.Trim(f, "'"))
+	}
+	return args
+}
+
+// TestExploreFlaws: every flaw of the catalogue is caught by bgw explore
+// under its intended model, with a replay command that reproduces it; the
+// weak-memory flaws are not caught under SC or TSO.
+func TestExploreFlaws(t *testing.T) {
+	for _, c := range []struct {
+		flaw, scenario string
+		models         []string // caught under these
+		clean          []string // and not under these (every scenario)
+	}{
+		{"no-inuse-check", "spawn-failure", []string{"sc", "tso", "view"}, nil},
+		{"silent-forget", "spawn-failure", []string{"sc", "tso", "view"}, nil},
+		{"spawn-failure-as-start", "spawn-failure", []string{"sc", "tso", "view"}, nil},
+		{"notify-before-free", "reuse", []string{"sc", "tso", "view"}, nil},
+		{"restart-overflow", "restart", []string{"sc", "tso", "view"}, nil},
+		{"no-forget-barrier", "register-vs-forget", []string{"view"}, []string{"sc", "tso"}},
+		{"unordered-pmsignal", "restart", []string{"view"}, []string{"sc", "tso"}},
+	} {
+		t.Run(c.flaw, func(t *testing.T) {
+			for _, m := range c.models {
+				code, out, errs := bgw(t, "explore", "-flaw", c.flaw, "-model", m, "-scenario", c.scenario)
+				if code != exitViolation {
+					t.Fatalf("-model %s: exit %d, want 1\n%s%s", m, code, out, errs)
+				}
+				args := replayArgs(t, out)
+				if code, rout, rerr := bgw(t, args...); code != exitViolation || !strings.Contains(rout, "FAIL:") {
+					t.Fatalf("%v: exit %d, want 1\n%s%s", args, code, rout, rerr)
+				}
+			}
+			for _, m := range c.clean {
+				if code, out, errs := bgw(t, "explore", "-flaw", c.flaw, "-model", m); code != exitOK {
+					t.Errorf("-model %s: exit %d, want 0\n%s%s", m, code, out, errs)
+				}
+			}
+			// The default is clean where the flaw is caught.
+			if code, out, _ := bgw(t, "explore", "-scenario", c.scenario); code != exitOK {
+				t.Errorf("default %s: exit %d\n%s", c.scenario, code, out)
+			}
+		})
+	}
+}
+
+func TestExploreDefault(t *testing.T) {
+	code, out, errs := bgw(t, "explore", "-model", "sc")
+	if code != exitOK || errs != "" {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{"ok    reuse/sc", "ok    two-register/sc", "exhausted", "no counterexample"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestExploreKnownIssue: the default implementation's known issue is
+// reported with its fix, and the fix explores clean.
+func TestExploreKnownIssue(t *testing.T) {
+	code, out, _ := bgw(t, "explore", "-scenario", "two-register", "-model", "view")
+	if code != exitViolation || !strings.Contains(out, "known impl issue") || !strings.Contains(out, "hang") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if code, out, _ := bgw(t, "explore", "-scenario", "two-register", "-model", "view", "-mutant", "rmw-pmsignal-set"); code != exitOK {
+		t.Fatalf("with the fix: exit %d\n%s", code, out)
+	}
+}
+
+func TestExploreMutantAndRandom(t *testing.T) {
+	code, out, _ := bgw(t, "explore", "-mutant", "skip-generation-store", "-scenario", "reuse", "-model", "sc")
+	if code != exitViolation || !strings.Contains(out, "linearizability") || !strings.Contains(out, "-mutant skip-generation-store") {
+		t.Fatalf("mutant: exit %d\n%s", code, out)
+	}
+	code, out, _ = bgw(t, "explore", "-random", "40", "-seed", "7", "-flaw", "restart-overflow", "-scenario", "restart", "-model", "sc")
+	if code != exitViolation || !strings.Contains(out, "40 random executions, seed 7") {
+		t.Fatalf("random: exit %d\n%s", code, out)
+	}
+	code, out, _ = bgw(t, "explore", "-random", "20", "-scenario", "reuse", "-model", "tso", "-budget", "10s")
+	if code != exitOK || !strings.Contains(out, "20 executions") {
+		t.Fatalf("random clean: exit %d\n%s", code, out)
+	}
+}
+
+func TestExploreUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string // in stderr
+	}{
+		{[]string{"-scenario", "nope"}, `unknown scenario "nope" (want crash-reinit, `},
+		{[]string{"-model", "arm"}, `unknown model "arm" (want sc, tso, view or all)`},
+		{[]string{"-flaw", "nope"}, `unknown flaw in "nope" (known: `},
+		{[]string{"-mutant", "nope"}, `unknown mutant "nope" (known: `},
+		{[]string{"-bound", "-2"}, "-bound -2"},
+		{[]string{"-random", "-1"}, "must not be negative"},
+		{[]string{"stray"}, `unexpected argument "stray"`},
+		{[]string{"-budget", "soon"}, "invalid value"},
+	} {
+		code, out, errs := bgw(t, append([]string{"explore"}, c.args...)...)
+		if code != exitUsage || !strings.Contains(errs, c.want) || out != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2 and %q", c.args, code, errs, out, c.want)
+		}
+		if strings.Count(strings.TrimSpace(errs), "\n") > 0 && !strings.Contains(errs, "usage:") {
+			t.Errorf("%v: more than one line without usage: %q", c.args, errs)
+		}
+	}
+	code, _, errs := bgw(t, "explore", "-h")
+	if code != exitOK || !strings.Contains(errs, "usage: bgw explore") {
+		t.Errorf("-h: exit %d, %q", code, errs)
+	}
+	code, out, _ := bgw(t, "explore", "-list")
+	for _, want := range []string{"scenarios:", "register-vs-forget", "mutants", "no-forget-fsc", "fixes", "rmw-pmsignal-set", "known issues"} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("-list: exit %d, output lacks %q:\n%s", code, want, out)
+		}
+	}
+}

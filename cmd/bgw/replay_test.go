@@ -1,0 +1,70 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestReplay(t *testing.T) {
+	// A prefix is completed with default choices: the empty trace is the
+	// non-preemptive execution, which passes.
+	code, out, errs := bgw(t, "replay", "-scenario", "reuse", "sc:")
+	if code != exitOK || !strings.Contains(out, "ok: the execution ends normally") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	for _, want := range []string{"step", "thread", "access", "loc", "value", "order", "slot[0].in_use", "BackgroundWorkerLock", "{name \"w1\" …}", "-1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q", want)
+		}
+	}
+	// A failing trace: the flaw's counterexample.
+	code, out, _ = bgw(t, "explore", "-flaw", "no-forget-barrier", "-model", "view", "-scenario", "reuse")
+	if code != exitViolation {
+		t.Fatalf("explore: exit %d\n%s", code, out)
+	}
+	args := replayArgs(t, out)
+	code, out, _ = bgw(t, args...)
+	if code != exitViolation || !strings.Contains(out, "FAIL:") || !strings.Contains(out, "(inserted)") {
+		t.Fatalf("%v: exit %d\n%s", args, code, out)
+	}
+	// The same trace without the flaw passes or does not fit, but never
+	// fails.
+	if code, out, _ := bgw(t, append([]string{"replay", "-scenario", "reuse"}, args[len(args)-1])...); code == exitViolation {
+		t.Errorf("default: exit 1\n%s", out)
+	}
+	// Without -scenario, the one scenario the whole trace fits.
+	noScn := []string{"replay", "-flaw", "no-forget-barrier", args[len(args)-1]}
+	if code, out, errs := bgw(t, noScn...); code != exitViolation || !strings.Contains(out, "replaying scenario reuse") {
+		t.Errorf("%v: exit %d\n%s%s", noScn, code, out, errs)
+	}
+	// A litmus test's witness.
+	code, out, _ = bgw(t, "replay", "-scenario", "MP", "view:t0*2.t1.r0.t1.r1")
+	if code != exitViolation || !strings.Contains(out, "(stale)") {
+		t.Errorf("MP witness: exit %d\n%s", code, out)
+	}
+}
+
+func TestReplayUsage(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sc:"}, "the trace fits several scenarios (crash-reinit, "},
+		{[]string{"sc:t9*40"}, "the trace fits no scenario or litmus test: give -scenario"},
+		{[]string{"-scenario", "reuse"}, "want exactly one TRACE"},
+		{[]string{"-scenario", "reuse", "arm:t0"}, "bad trace"},
+		{[]string{"-scenario", "reuse", "sc:t0.x1"}, `unknown choice kind 'x'`},
+		{[]string{"-scenario", "reuse", "sc:t7"}, "trace does not fit"},
+		{[]string{"-scenario", "nope", "sc:"}, `unknown scenario "nope" (want crash-reinit,`},
+		{[]string{"-scenario", "reuse", "-flaw", "nope", "sc:"}, "unknown flaw"},
+		{[]string{"-scenario", "MP", "-flaw", "silent-forget", "view:"}, "do not apply to litmus test"},
+	} {
+		code, out, errs := bgw(t, append([]string{"replay"}, c.args...)...)
+		if code != exitUsage || !strings.Contains(errs, c.want) || out != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2 and %q", c.args, code, errs, out, c.want)
+		}
+	}
+	if code, _, errs := bgw(t, "replay", "-h"); code != exitOK || !strings.Contains(errs, "usage: bgw replay") {
+		t.Errorf("-h: exit %d %q", code, errs)
+	}
+}
