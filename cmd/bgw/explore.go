@@ -76,12 +76,12 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	model := fs.String("model", "all", "memory model: sc, tso, view or all")
 	scenario := fs.String("scenario", "all", "scenario to explore, or all (see -list)")
 	flaws := fs.String("flaw", "", "comma-separated seed flaws to bring back (see bgw flaws)")
-	mutants := fs.String("mutant", "", "comma-separated mutants (or fixes) to apply (see -list)")
+	mutants := fs.String("mutant", "", "comma-separated mutants to apply (see -list)")
 	bound := fs.Int("bound", protocol.DefaultBound, "preemption bound, for DFS and -random (-1: unbounded)")
 	budget := fs.Duration("budget", 0, "wall-clock budget per scenario and model (0: none)")
 	random := fs.Int("random", 0, "run N random executions per scenario and model instead of DFS")
 	seed := fs.Uint64("seed", 1, "seed of -random")
-	list := fs.Bool("list", false, "list the scenarios, mutants, fixes and known issues, and exit")
+	list := fs.Bool("list", false, "list the scenarios, flaws and mutants, and exit")
 	if code := parseFlags(fs, args, false); code >= 0 {
 		return code
 	}
@@ -143,9 +143,6 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 			}
 			f := rep.Failures[0]
 			fmt.Fprintf(stdout, "FAIL  %-28s %s (execution %d, %d steps)\n", name, firstLine(f.Error()), rep.Executions, f.Steps)
-			if k, ok := knownIssue(x.variant, s.Name, m); ok {
-				fmt.Fprintf(stdout, "      known impl issue; with the fix: bgw explore -scenario %s -model %s -mutant %s\n", s.Name, m, k.Fix)
-			}
 			sh, err := explore.Shrink(es, f.Trace, 0)
 			if err != nil {
 				fmt.Fprintf(stderr, "bgw explore: shrinking %s: %v\n", name, err)
@@ -194,19 +191,6 @@ func newTarget(scenario, model, flaws, mutants string, allowAll bool) (*exploreT
 	return x, nil
 }
 
-// knownIssue reports a known impl issue for the default variant.
-func knownIssue(v protocol.Variant, scenario string, m explore.ModelKind) (protocol.KnownIssue, bool) {
-	if v.Flaws != 0 || len(v.Mutants) > 0 {
-		return protocol.KnownIssue{}, false
-	}
-	for _, k := range protocol.KnownIssues() {
-		if k.Scenario == scenario && k.Model == m {
-			return k, true
-		}
-	}
-	return protocol.KnownIssue{}, false
-}
-
 func printExploreList(w io.Writer) {
 	fmt.Fprintln(w, "scenarios:")
 	for _, s := range protocol.Scenarios() {
@@ -216,14 +200,6 @@ func printExploreList(w io.Writer) {
 	fmt.Fprintln(w, "\nmutants (-mutant): caught under the model named and every weaker one")
 	for _, m := range protocol.Mutants() {
 		fmt.Fprintf(w, "  %-24s %-4s %s\n", m.Name, m.Model, m.What)
-	}
-	fmt.Fprintln(w, "\nfixes proposed to impl (-mutant applies them too):")
-	for _, m := range protocol.Fixes() {
-		fmt.Fprintf(w, "  %-24s %s\n", m.Name, m.What)
-	}
-	fmt.Fprintln(w, "\nknown issues of the default implementation:")
-	for _, k := range protocol.KnownIssues() {
-		fmt.Fprintf(w, "  %s/%s (fix %s): %s\n", k.Scenario, k.Model, k.Fix, k.Summary)
 	}
 }
 

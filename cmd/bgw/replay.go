@@ -15,7 +15,7 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("replay", "replay [-scenario NAME] [-flaw NAME[,NAME]] [-mutant NAME[,NAME]] TRACE", stderr)
 	scenario := fs.String("scenario", "", "the scenario the trace was made in (bgw explore -list), or a litmus test (bgw litmus); if omitted, the one scenario the whole trace fits")
 	flaws := fs.String("flaw", "", "comma-separated seed flaws the trace was made with")
-	mutants := fs.String("mutant", "", "comma-separated mutants (or fixes) the trace was made with")
+	mutants := fs.String("mutant", "", "comma-separated mutants the trace was made with")
 	if code := parseFlags(fs, args, true); code >= 0 {
 		return code
 	}

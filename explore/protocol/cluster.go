@@ -183,15 +183,20 @@ func (m *coverMem) Store32(off shmem.Offset, v uint32, o shmem.Order) error {
 		}
 	case m.role == rolePostmaster && k == "pid" && m.c.core != nil && m.c.core.Segment() != nil:
 		m.c.cover("ReportBackgroundWorkerPID")
-	case m.role == roleBackend && k == "pmsignal":
+	case m.role == roleBackend && k == "pmsignal": // the flaw unordered-pmsignal's plain store
 		m.c.cover("SendPostmasterSignal")
 	}
 	return m.Memory.Store32(off, v, o)
 }
 
 func (m *coverMem) Swap32(off shmem.Offset, v uint32, o shmem.Order) (uint32, error) {
-	if m.role == rolePostmaster && fieldKind(off) == "pmsignal" {
-		m.c.cover("CheckPostmasterSignal")
+	if fieldKind(off) == "pmsignal" {
+		switch m.role {
+		case rolePostmaster:
+			m.c.cover("CheckPostmasterSignal")
+		case roleBackend:
+			m.c.cover("SendPostmasterSignal")
+		}
 	}
 	return m.Memory.Swap32(off, v, o)
 }

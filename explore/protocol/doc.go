@@ -60,15 +60,14 @@
 //   - Hangs are the explorer's own: a backend waiting with nothing left to
 //     run and no timer pending within the scenario's horizon.
 //
-// # Flaws, mutants and fixes
+// # Flaws and mutants
 //
 // A [Variant] selects the code under test: the seed's flaws (package flaw,
 // passed to the real code through its configuration), and [Mutants] of
 // the memory orders, applied without editing impl by a wrapper between
 // the real code and the explorer's memory that recognises fields by
-// offset (bgworker.Location). [Fixes] are changes proposed to impl,
-// applied the same way; [KnownIssues] lists the failures of the default
-// implementation they remove.
+// offset (bgworker.Location). The default implementation explores clean
+// in every scenario under every model; each flaw and mutant is caught.
 //
 // # Scenarios
 //

@@ -37,13 +37,12 @@ type MutantInfo struct {
 
 // edits is what a mutant changes for one role.
 type edits struct {
-	dropFence  map[shmem.Fence]bool
-	loadOrder  map[string]shmem.Order // field kind → new order for Load32
-	storeOrder map[string]shmem.Order // field kind → new order for Store32
-	swapOrder  map[string]shmem.Order // field kind → new order for Swap32
-	skipStore  map[string]bool        // field kind → skip the store
-	plainSwap  map[string]bool        // field kind → Swap32 as a load (acquire) then a store (release)
-	rmwStore   map[string]bool        // field kind → Store32 as a Swap32 with the same order
+	dropFence map[shmem.Fence]bool
+	loadOrder map[string]shmem.Order // field kind → new order for Load32
+	swapOrder map[string]shmem.Order // field kind → new order for Swap32
+	skipStore map[string]bool        // field kind → skip the store
+	plainSwap map[string]bool        // field kind → Swap32 as a load (acquire) then a store (release)
+	storeSwap map[string]bool        // field kind → Swap32 as a Store32 with the same order (returns 0)
 }
 
 var mutants = []MutantInfo{
@@ -72,13 +71,21 @@ var mutants = []MutantInfo{
 			}
 			return edits{swapOrder: map[string]shmem.Order{"pmsignal": shmem.Relaxed}}
 		}},
-	{Name: "relaxed-pmsignal-store", Model: explore.View, Scenario: "register-vs-forget",
-		What: "SendPostmasterSignal stores the flag relaxed instead of release",
+	{Name: "relaxed-pmsignal-set", Model: explore.View, Scenario: "register-vs-forget",
+		What: "SendPostmasterSignal's exchange relaxed instead of release",
 		edit: func(r role) edits {
 			if r != roleBackend {
 				return edits{}
 			}
-			return edits{storeOrder: map[string]shmem.Order{"pmsignal": shmem.Relaxed}}
+			return edits{swapOrder: map[string]shmem.Order{"pmsignal": shmem.Relaxed}}
+		}},
+	{Name: "store-pmsignal-set", Model: explore.View, Scenario: "two-register",
+		What: "SendPostmasterSignal sets the flag with a release store instead of the exchange (impl's code before the explorer found the two-backend race)",
+		edit: func(r role) edits {
+			if r != roleBackend {
+				return edits{}
+			}
+			return edits{storeSwap: map[string]bool{"pmsignal": true}}
 		}},
 	{Name: "plain-pmsignal-clear", Model: explore.TSO, Scenario: "two-register,register-twice",
 		What: "CheckPostmasterSignal as the seed's pmsignal.c writes it: read the flag, then clear it with a plain store (acquire load, release store; no read-modify-write)",
@@ -105,25 +112,6 @@ var mutants = []MutantInfo{
 			return edits{skipStore: map[string]bool{"pid": true}}
 		}},
 }
-
-// fixes are changes proposed to impl, applied the same way as mutants so
-// that the explorer can show they work before impl is changed. They are
-// accepted wherever a mutant name is, but are not mutants.
-var fixes = []MutantInfo{
-	{Name: "rmw-pmsignal-set", Model: explore.View, Scenario: "two-register",
-		What: "FIX: SendPostmasterSignal sets the flag with an exchange (release) instead of a release store, so that the postmaster's acquire exchange synchronises with every backend whose flag it consumed (release sequences continue through read-modify-writes)",
-		edit: func(r role) edits {
-			if r != roleBackend {
-				return edits{}
-			}
-			return edits{rmwStore: map[string]bool{"pmsignal": true}}
-		}},
-}
-
-// Fixes returns the changes proposed to impl that the explorer can apply
-// like mutants (see [MutantInfo]); Model and Scenario say where the
-// default implementation fails without the fix.
-func Fixes() []MutantInfo { return append([]MutantInfo(nil), fixes...) }
 
 func backendOnly(r role, f shmem.Fence) map[shmem.Fence]bool {
 	if r != roleBackend {
@@ -154,7 +142,7 @@ func MutantNames() []string {
 // ErrUnknownMutant is returned for a name that is not a mutant.
 var ErrUnknownMutant = errors.New("protocol: unknown mutant")
 
-// ParseMutants parses a comma-separated list of mutant (or fix) names;
+// ParseMutants parses a comma-separated list of mutant names;
 // "" and "none" are none.
 func ParseMutants(list string) ([]Mutant, error) {
 	if list == "" || list == "none" {
@@ -178,18 +166,12 @@ func lookupMutant(m Mutant) (*MutantInfo, error) {
 	if m == "" {
 		return nil, nil
 	}
-	for _, list := range [][]MutantInfo{mutants, fixes} {
-		for i := range list {
-			if list[i].Name == m {
-				return &list[i], nil
-			}
+	for i := range mutants {
+		if mutants[i].Name == m {
+			return &mutants[i], nil
 		}
 	}
-	known := MutantNames()
-	for _, f := range fixes {
-		known = append(known, string(f.Name))
-	}
-	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownMutant, m, strings.Join(known, ", "))
+	return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownMutant, m, strings.Join(MutantNames(), ", "))
 }
 
 // mutantMem is the memory a thread of role sees under mutants: the
@@ -214,11 +196,10 @@ func newMutantMem(m shmem.Memory, r role, names []Mutant) *mutantMem {
 func (e *edits) merge(o edits) {
 	e.dropFence = mergeMap(e.dropFence, o.dropFence)
 	e.loadOrder = mergeMap(e.loadOrder, o.loadOrder)
-	e.storeOrder = mergeMap(e.storeOrder, o.storeOrder)
 	e.swapOrder = mergeMap(e.swapOrder, o.swapOrder)
 	e.skipStore = mergeMap(e.skipStore, o.skipStore)
 	e.plainSwap = mergeMap(e.plainSwap, o.plainSwap)
-	e.rmwStore = mergeMap(e.rmwStore, o.rmwStore)
+	e.storeSwap = mergeMap(e.storeSwap, o.storeSwap)
 }
 
 func mergeMap[K comparable, V any](a, b map[K]V) map[K]V {
@@ -255,13 +236,6 @@ func (m *mutantMem) Store32(off shmem.Offset, v uint32, o shmem.Order) error {
 	if m.edits().skipStore[k] {
 		return nil
 	}
-	if n, ok := m.edits().storeOrder[k]; ok {
-		o = n
-	}
-	if m.edits().rmwStore[k] {
-		_, err := m.Memory.Swap32(off, v, o)
-		return err
-	}
 	return m.Memory.Store32(off, v, o)
 }
 
@@ -283,6 +257,9 @@ func (m *mutantMem) Swap32(off shmem.Offset, v uint32, o shmem.Order) (uint32, e
 	}
 	if n, ok := m.edits().swapOrder[k]; ok {
 		o = n
+	}
+	if m.edits().storeSwap[k] {
+		return 0, m.Memory.Store32(off, v, o) // the caller ignores the old value
 	}
 	return m.Memory.Swap32(off, v, o)
 }

@@ -88,13 +88,11 @@ func FirstExits(code int) func(string, uint64, int) WorkerAction {
 
 // Mutant names a seeded mutation of the memory orders of the real code,
 // applied by a wrapper between the code and the explorer's memory (see
-// [Mutants]), or a fix proposed to impl applied the same way (see
-// [Fixes]).
+// [Mutants]).
 type Mutant string
 
 // Variant selects the code under test: the default implementation, with
-// flaws of the seed brought back, and with mutants (or fixes) applied in
-// order.
+// flaws of the seed brought back, and with mutants applied in order.
 type Variant struct {
 	Flaws   flaw.Set
 	Mutants []Mutant

@@ -184,15 +184,38 @@ func (b *Backend) takeSlot(mem shmem.Memory, block []byte) (Handle, error) {
 // sends SIGUSR1 to the postmaster (SendPostmasterSignal). It does not
 // block.
 func (b *Backend) SendPostmasterSignal() error {
-	// Release: every slot this backend set in use before must be visible
-	// to a postmaster that reads the flag as set (CheckPostmasterSignal
-	// acquires it); otherwise the postmaster may consume the flag, scan,
-	// miss the new slot and never look again.
-	order := shmem.Release
+	// An atomic exchange with release order (the old value is not needed).
+	// Every slot this backend set in use before must be visible to the
+	// scan of a postmaster whose exchange in CheckPostmasterSignal
+	// (acquire) consumes the flag; otherwise the postmaster may consume
+	// the flag, scan, miss the new slot and never look again.
+	//
+	// A release store is not enough when two backends signal at once.
+	// Nothing orders backend 2's flag store after backend 1's (they
+	// synchronised, through the lock, before backend 1 stored its flag), so
+	// under C11 backend 2's store may come first in the flag's
+	// modification order. The postmaster's exchange then reads backend 1's
+	// flag and synchronises with backend 1 only, its scan misses backend
+	// 2's slot, and backend 2's own signal later finds the flag clear:
+	// backend 2's registration is never adopted and its registrant hangs.
+	// Release sequences continue through read-modify-writes: with every
+	// set an exchange, each backend's set heads a release sequence that
+	// runs through the later sets up to the value the postmaster's
+	// exchange reads, so that exchange synchronises with every backend
+	// whose flag it consumed, and its scan sees all their slots.
+	//
+	// PostgreSQL's pmsignal.c sets the flag with a plain store of a
+	// sig_atomic_t and relies on the barrier implied by kill(); that
+	// orders one sender's writes, but not two senders' flag stores against
+	// each other under C11.
+	var err error
 	if b.cfg.Flaws.Has(flaw.UnorderedPMSignal) {
-		order = shmem.Relaxed
+		// The seed's flaw: a plain store with no ordering at all.
+		err = b.seg.mem.Store32(offPMSignal, 1, shmem.Relaxed)
+	} else {
+		_, err = b.seg.mem.Swap32(offPMSignal, 1, shmem.Release)
 	}
-	if err := b.seg.mem.Store32(offPMSignal, 1, order); err != nil {
+	if err != nil {
 		return fmt.Errorf("bgworker: pmsignal: %w", err)
 	}
 	if err := b.cfg.Postmaster.SignalPostmaster(); err != nil {

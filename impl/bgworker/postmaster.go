@@ -176,8 +176,9 @@ func (p *Postmaster) Epoch() uint64 { return p.epoch }
 // block.
 func (p *Postmaster) CheckPostmasterSignal() (bool, error) {
 	// An atomic exchange with acquire-release order. Acquire pairs with
-	// the backend's release store of the flag, so every slot it set in use
-	// before is visible to the scan that follows. Being a read-modify-write
+	// the backends' release exchanges that set the flag (a release
+	// sequence through every set it consumes), so every slot they set in
+	// use before is visible to the scan that follows. Being a read-modify-write
 	// it also reads the latest flag: a plain load and store could clear a
 	// flag set by a second backend between them and then scan without
 	// seeing that backend's slot, missing it until the next signal.
