@@ -78,6 +78,9 @@ type reg struct {
 	// forgetting: the spec says this registration must be forgotten next.
 	forgetting    bool
 	forgettingIdx int
+	// toldEarly: the registrant was signalled while the slot was still
+	// being forgotten (already a NotifyBeforeFree); it is owed nothing more.
+	toldEarly bool
 	// launchBy is the adoption deadline (0 once a launch was attempted,
 	// and for static workers).
 	launchBy time.Duration
@@ -204,6 +207,18 @@ func (v *validator) record(i int, r postmaster.Record) {
 			}
 		}
 	case postmaster.RecordAdopt:
+		// A registrant still owed SIGUSR1 for this slot's previous
+		// registration can no longer be told about it: a signal from now
+		// on is about the new one.
+		kept := v.owed[:0]
+		for _, o := range v.owed {
+			if o.slot == r.Slot {
+				v.fail(ForgottenSilently, i, o.slot, "slot forgotten at record %d and registered again; registrant %d never signalled about the first registration", o.idx, o.pid)
+				continue
+			}
+			kept = append(kept, o)
+		}
+		v.owed = kept
 		g := &reg{worker: specWorker(r), since: i, notify: r.Notify}
 		if v.running {
 			g.launchBy = r.Now + v.opts.LaunchBound
@@ -286,7 +301,7 @@ func (v *validator) forget(i int, r postmaster.Record) {
 	if g == nil || !v.running {
 		return
 	}
-	if g.notify != 0 && v.live[g.notify] {
+	if g.notify != 0 && v.live[g.notify] && !g.toldEarly {
 		v.owed = append(v.owed, expectNotify{pid: g.notify, slot: r.Slot, by: r.Now + v.opts.Slack, idx: i})
 	}
 }
@@ -296,6 +311,7 @@ func (v *validator) notified(i int, r postmaster.Record) {
 		v.fail(NotifyStranger, i, r.Slot, "SIGUSR1 to %d, not a live backend", r.Notify)
 	}
 	if g := v.regs[r.Slot]; g != nil && g.forgetting {
+		g.toldEarly = true
 		v.fail(NotifyBeforeFree, i, r.Slot, "registrant %d signalled (%v) before the slot of NEVER_RESTART worker %q was freed (exit at record %d)",
 			r.Notify, r.Reason, g.worker.Name, g.forgettingIdx)
 	}

@@ -196,7 +196,8 @@ func (c *Core) reportStopped(rw *bgworker.RegisteredWorker) (int32, error) {
 	if err != nil {
 		return 0, fmt.Errorf("postmaster: report stopped: %w", err)
 	}
-	c.record(Record{Kind: RecordReportStopped, Slot: rw.Slot, Name: rw.Worker.Name, Notify: notify}, call, ret)
+	c.record(Record{Kind: RecordReportStopped, Slot: rw.Slot, Name: rw.Worker.Name, RestartTime: rw.Worker.RestartTime,
+		Flags: rw.Worker.Flags, Notify: notify}, call, ret)
 	return notify, nil
 }
 
