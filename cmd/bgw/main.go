@@ -25,6 +25,9 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"bgwmodel/impl/cluster"
+	"bgwmodel/stress"
 )
 
 // Exit codes.
@@ -46,10 +49,15 @@ func commands() map[string]command {
 		"explore": {"explore the real protocol code under SC, x86-TSO and C11 models", runExplore},
 		"replay":  {"re-run an explorer trace and print its interleaving", runReplay},
 		"litmus":  {"compute the litmus tests' verdicts under each memory model", runLitmus},
+		"stress":  {"run a stress campaign on a real cluster and check it", runStress},
+		"check":   {"re-check saved histories and record logs", runCheck},
 	}
 }
 
 func main() {
+	// The cluster's processes (supervisor, postmaster, backends, workers)
+	// are re-executions of this binary: run the role and exit, if any.
+	cluster.Main(stress.Registry())
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

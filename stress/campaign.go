@@ -1,0 +1,402 @@
+package stress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"bgwmodel/impl/bgworker"
+	"bgwmodel/impl/cluster"
+	"bgwmodel/impl/flaw"
+	"bgwmodel/impl/shmem"
+	"bgwmodel/linearizability"
+)
+
+// ErrWeakFlaw is returned by [Run] for a flaw that only a weak memory
+// model shows: x86 stress cannot catch it; `bgw explore` can.
+var ErrWeakFlaw = errors.New("stress: flaw shows only under a weak memory model")
+
+// Options configure [Run] besides the configuration.
+type Options struct {
+	// Dir is the run directory: created if needed, it receives the
+	// histories, the record log, the server log and the verdicts (see
+	// the package documentation).
+	Dir string
+	// ReproDir is where the run directory will end up, for the repro
+	// command; "" means Dir.
+	ReproDir string
+	// Progress, if set, is called about every ProgressEvery (default
+	// 250ms) from a goroutine of Run.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+}
+
+// Progress is a campaign's state while it runs.
+type Progress struct {
+	Elapsed time.Duration
+	// Ops is the number of backend operations recorded.
+	Ops int
+	// Processes is the number of backends and workers running, as the
+	// record log shows.
+	Processes int
+	// Restarts is the number of crash restarts of the cluster.
+	Restarts int
+	// Faults is the number of faults injected.
+	Faults int
+	// Violation describes the first violation found while running, or is
+	// "".
+	Violation string
+}
+
+// Result is what a campaign did and found.
+type Result struct {
+	// Config is the configuration run, with its seed.
+	Config Config
+	// Dir is the run directory.
+	Dir     string
+	Elapsed time.Duration
+	// Ops is the number of backend operations recorded; Records the
+	// length of the postmaster's record log.
+	Ops, Records int
+	// Restarts is the number of crash restarts; Launches of workers
+	// started.
+	Restarts, Launches int
+	// Faults counts the faults injected, by kind.
+	Faults map[FaultKind]int
+	// FirstViolation describes the first violation found while the
+	// campaign ran ("" if none), found DetectedAfter from the start; if
+	// the configuration says so, it ended the campaign early.
+	FirstViolation string
+	DetectedAfter  time.Duration
+	// Verdict is the verdict of every check on the whole run.
+	Verdict *Verdict
+}
+
+// campaign is the state of a running campaign.
+type campaign struct {
+	cfg     Config
+	opts    Options
+	dir     string
+	cl      *cluster.Cluster
+	clock   *cluster.Clock
+	rec     *recorder
+	work    *workload
+	pool    handlePool
+	drivers []*driver
+	start   time.Time
+	stamps  stampLog
+	cancel  context.CancelFunc
+	ops     atomic.Int64
+	stopped atomic.Bool // the postmaster is SIGSTOPped
+	paused  atomic.Bool // the drivers must not register (a probe is under way)
+	probe   *prober
+	dead    atomic.Bool // the postmaster is being (or was) killed
+
+	mu             sync.Mutex
+	tail           *tailer
+	waits          []WaitRecord
+	judged         int
+	faults         []FaultEvent
+	died           *linearizability.Operation
+	firstViolation string
+	detectedAfter  time.Duration
+}
+
+// Run runs a campaign (see the package documentation): it starts a
+// cluster, drives cfg.Backends backends and injects faults for
+// cfg.Duration (or until the first violation, if
+// cfg.Check.StopOnViolation), stops the cluster, and checks the whole
+// run. The verdict is in the Result; the error reports an infrastructure
+// failure (the cluster could not start, a file could not be written, the
+// context ended), after which the run directory holds no verdict. The
+// program must have called cluster.Main([Registry]()) first. It blocks
+// until the campaign is over.
+func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	for _, f := range cfg.Flaws().Flaws() {
+		if e, _ := f.Entry(); e.Weak {
+			return nil, fmt.Errorf("%w: %s (%s); run `bgw explore -flaw %s -model view` instead",
+				ErrWeakFlaw, f, e.Shows, f)
+		}
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = NewSeed()
+	}
+	if opts.Dir == "" {
+		return nil, errors.New("stress: no run directory")
+	}
+	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("stress: %w", err)
+	}
+	if err := writeConfig(filepath.Join(opts.Dir, CampaignFile), &cfg); err != nil {
+		return nil, err
+	}
+	region, err := shmem.Create("bgw-stress-clock", 64)
+	if err != nil {
+		return nil, fmt.Errorf("stress: clock: %w", err)
+	}
+	defer region.Close()
+	clock, err := cluster.NewClock(region, 0)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := newRecorder(filepath.Join(opts.Dir, HistoryDir), clock)
+	if err != nil {
+		return nil, err
+	}
+	c := &campaign{cfg: cfg, opts: opts, dir: opts.Dir, clock: clock, rec: rec, work: newWorkload(&cfg)}
+	var static []bgworker.Worker
+	for i := range cfg.Static {
+		static = append(static, cfg.Static[i].worker(0))
+	}
+	sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
+	c.cl, err = cluster.Start(sctx, cluster.Config{MaxWorkers: cfg.Slots, Static: static,
+		ConsistentDelay: cfg.ConsistentDelay.D(), RecoveryDelay: cfg.RecoveryDelay.D(), Flaws: cfg.Flaws(),
+		Dir: opts.Dir, Registry: Registry(), Clock: region})
+	scancel()
+	if err != nil {
+		return nil, fmt.Errorf("stress: %w", err)
+	}
+	c.tail = newTailer(c.cl.RecordsPath())
+	res, err := c.run(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// NewSeed returns a random non-zero seed. It does not block.
+func NewSeed() int64 {
+	for {
+		if s := rand.Int64N(1 << 31); s != 0 {
+			return s
+		}
+	}
+}
+
+// run drives the cluster, stops it, and checks the run.
+func (c *campaign) run(parent context.Context) (*Result, error) {
+	seed := uint64(c.cfg.Seed)
+	ctx, cancel := context.WithCancel(parent)
+	c.cancel = cancel
+	defer cancel()
+	c.start = time.Now()
+	var wg sync.WaitGroup
+	var errMu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		if err == nil {
+			return
+		}
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+		cancel()
+	}
+	stampsDone, stampsExited := make(chan struct{}), make(chan struct{})
+	go func() { defer close(stampsExited); c.stamps.run(c.clock, stampsDone) }()
+	defer func() { close(stampsDone); <-stampsExited }() // before the clock is unmapped
+	for i := range c.cfg.Backends {
+		d := &driver{c: c, n: i + 1, careful: i < c.cfg.Careful, rng: rand.New(rand.NewPCG(seed, uint64(i+1)))}
+		c.drivers = append(c.drivers, d)
+	}
+	for _, d := range c.drivers {
+		wg.Add(1)
+		go func() { defer wg.Done(); fail(d.run(ctx)) }()
+	}
+	c.probe = &prober{d: &driver{c: c, n: c.cfg.Backends + 1, careful: true,
+		rng: rand.New(rand.NewPCG(seed, uint64(c.cfg.Backends+1)))}}
+	if c.cfg.Faults.StopPostmaster.Every > 0 && c.cfg.Faults.StopPostmaster.Probe {
+		if err := c.probe.d.connect(ctx); err != nil {
+			cancel()
+			c.cl.Stop(context.Background())
+			return nil, err
+		}
+	}
+	frng := rand.New(rand.NewPCG(seed, 0))
+	sched := schedule(&c.cfg, frng)
+	wg.Add(2)
+	go func() { defer wg.Done(); fail(c.injectFaults(ctx, sched, frng)) }()
+	go func() { defer wg.Done(); fail(c.monitor(ctx)) }()
+
+	// End at the duration, or (grace after) the postmaster's death.
+	end := time.NewTimer(c.cfg.Duration.D())
+	deathTick := time.NewTicker(20 * time.Millisecond)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-end.C:
+			done = true
+		case <-deathTick.C:
+			if c.dead.Load() {
+				deathTick.Stop()
+				time.AfterFunc(c.cfg.Check.WaitGrace.D()+time.Second, cancel)
+			}
+		}
+	}
+	end.Stop()
+	deathTick.Stop()
+	cancel()
+	wg.Wait()
+	fail(c.probe.wait())
+	elapsed := time.Since(c.start)
+	if firstErr != nil {
+		c.cl.Stop(context.Background())
+		return nil, firstErr
+	}
+	if err := parent.Err(); err != nil {
+		c.cl.Stop(context.Background())
+		return nil, fmt.Errorf("stress: campaign interrupted: %w", err)
+	}
+	return c.finish(elapsed)
+}
+
+// finish stops the cluster, writes what the histories lack, and checks
+// the run.
+func (c *campaign) finish(elapsed time.Duration) (*Result, error) {
+	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+	stopErr := c.cl.Stop(sctx)
+	scancel()
+	left := c.leftovers()
+	recs, err := readRecords(c.cl.RecordsPath())
+	if err != nil {
+		return nil, err
+	}
+	pmh, _, err := PostmasterHistory(recs)
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.rec.open("postmaster", "postmaster", postmasterClient)
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range pmh {
+		if err := st.encode(op); err != nil {
+			st.close()
+			return nil, err
+		}
+	}
+	if err := st.close(); err != nil {
+		return nil, fmt.Errorf("stress: postmaster history: %w", err)
+	}
+	c.mu.Lock()
+	waits, faults := c.waits, c.faults
+	c.mu.Unlock()
+	if err := writeWaits(filepath.Join(c.dir, WaitsFile), waits); err != nil {
+		return nil, err
+	}
+	if err := writeJSONLines(filepath.Join(c.dir, FaultsFile), faults); err != nil {
+		return nil, err
+	}
+	res := &Result{Config: c.cfg, Dir: c.dir, Elapsed: elapsed, Ops: int(c.ops.Load()), Records: len(recs),
+		Faults: map[FaultKind]int{}, FirstViolation: c.firstViolation, DetectedAfter: c.detectedAfter}
+	for _, f := range faults {
+		if f.Done {
+			res.Faults[f.Kind]++
+		}
+	}
+	c.mu.Lock()
+	res.Restarts, res.Launches = c.tail.restarts, c.tail.launches
+	c.mu.Unlock()
+	stop := stopVerdict(stopErr, left)
+	if err := writeStopCheck(filepath.Join(c.dir, StopFile), stop); err != nil {
+		return nil, err
+	}
+	v, err := CheckDir(c.dir, CheckOptions{Timeout: c.cfg.Check.Timeout.D()})
+	if err != nil {
+		return nil, err
+	}
+	res.Verdict = v
+	repro := c.opts.ReproDir
+	if repro == "" {
+		repro = c.dir
+	}
+	if err := writeReports(c.dir, repro, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// addWait hands a wait that ended without an answer to the waiters
+// check: its Mid is the stamp taken the grace before it ended.
+func (c *campaign) addWait(w WaitRecord, end time.Time) {
+	w.Mid = c.stamps.at(end.Add(-c.cfg.Check.WaitGrace.D()))
+	c.mu.Lock()
+	c.waits = append(c.waits, w)
+	c.mu.Unlock()
+}
+
+func (c *campaign) noteFault(ev FaultEvent) {
+	c.mu.Lock()
+	c.faults = append(c.faults, ev)
+	c.mu.Unlock()
+}
+
+func (c *campaign) postmasterDead() bool { return c.dead.Load() }
+
+// stampLog remembers clock readings taken every few milliseconds, so that
+// the stamp of a past moment can be looked up.
+type stampLog struct {
+	mu     sync.Mutex
+	times  []time.Time
+	stamps []uint64
+}
+
+const stampEvery = 10 * time.Millisecond
+
+func (l *stampLog) run(clock *cluster.Clock, done <-chan struct{}) {
+	t := time.NewTicker(stampEvery)
+	defer t.Stop()
+	for {
+		l.mu.Lock()
+		l.times = append(l.times, time.Now())
+		l.stamps = append(l.stamps, clock.Stamp())
+		l.mu.Unlock()
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// at returns the last reading taken at or before t, or 0.
+func (l *stampLog) at(t time.Time) uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lo, hi := 0, len(l.times) // first index after t
+	for lo < hi {
+		m := (lo + hi) / 2
+		if l.times[m].After(t) {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	if lo == 0 {
+		return 0
+	}
+	return l.stamps[lo-1]
+}
+
+// weakFlaws lists the flaws stress cannot show.
+func weakFlaws() []flaw.Flaw {
+	var out []flaw.Flaw
+	for _, e := range flaw.Catalogue() {
+		if e.Weak {
+			out = append(out, e.Flaw)
+		}
+	}
+	return out
+}

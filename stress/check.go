@@ -1,0 +1,357 @@
+package stress
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"bgwmodel/impl/postmaster"
+	"bgwmodel/linearizability"
+	"bgwmodel/policy"
+	"bgwmodel/spec"
+)
+
+// Files of a run directory besides the cluster's (records.jsonl,
+// server.log, postmaster.json) and [HistoryDir].
+const (
+	// CampaignFile is the configuration run, with its seed.
+	CampaignFile = "campaign.json"
+	// FaultsFile lists the faults injected ([FaultEvent], JSON lines).
+	FaultsFile = "faults.jsonl"
+	// StopFile is the stop check's result, which only the campaign can
+	// establish.
+	StopFile = "stop.json"
+	// RecordsFile is the postmaster's record log (cluster.RecordsFile).
+	RecordsFile = "records.jsonl"
+)
+
+// CheckOptions configure [CheckDir] and [CheckFiles].
+type CheckOptions struct {
+	// Timeout bounds the linearizability check; 0 means 2 minutes.
+	Timeout time.Duration
+	// Slots and Static, if > 0, override the run's max_worker_processes
+	// and number of static workers (from campaign.json and the record
+	// log). Without either, Slots is 8 and Static 0.
+	Slots, Static int
+}
+
+// input is what a check runs on.
+type input struct {
+	h       linearizability.History
+	recs    []postmaster.Record
+	hasRecs bool
+	waits   []WaitRecord
+	stop    *CheckResult
+	cfg     *Config
+	slots   int
+	static  int
+}
+
+// CheckDir checks a run directory as a campaign leaves it: the histories
+// in its history subdirectory (or, without one, the *.jsonl history files
+// in the directory itself), the record log, the waits, and the recorded
+// stop check; max_worker_processes and the policy's bounds come from
+// campaign.json. A file that cannot be read or decoded is an error naming
+// it (and the line); a violation is in the Verdict. It blocks while it
+// reads and checks.
+func CheckDir(dir string, opts CheckOptions) (*Verdict, error) {
+	in := input{static: -1}
+	if data, err := os.ReadFile(filepath.Join(dir, CampaignFile)); err == nil {
+		cfg, err := ParseConfig(filepath.Join(dir, CampaignFile), data)
+		if err != nil {
+			return nil, err
+		}
+		in.cfg, in.slots, in.static = &cfg, cfg.Slots, len(cfg.Static)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("stress: %w", err)
+	}
+	hdir := filepath.Join(dir, HistoryDir)
+	if st, err := os.Stat(hdir); err == nil && st.IsDir() {
+		h, err := linearizability.ReadDir(hdir)
+		if err != nil {
+			return nil, err
+		}
+		in.h = h
+	} else {
+		paths, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+		var hist []string
+		for _, p := range paths {
+			switch filepath.Base(p) {
+			case RecordsFile, WaitsFile, FaultsFile:
+			default:
+				hist = append(hist, p)
+			}
+		}
+		if err := in.readFiles(hist); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, RecordsFile)); err == nil {
+		if err := in.readRecords(filepath.Join(dir, RecordsFile)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, WaitsFile)); err == nil {
+		waits, err := ReadWaits(filepath.Join(dir, WaitsFile))
+		if err != nil {
+			return nil, err
+		}
+		in.waits = waits
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, StopFile)); err == nil {
+		r, err := decodeStopCheck(data)
+		if err != nil {
+			return nil, fmt.Errorf("stress: %s: %w", filepath.Join(dir, StopFile), err)
+		}
+		in.stop = &r
+	}
+	return in.check(opts)
+}
+
+// CheckFiles checks history files and at most one record log (told apart
+// by their first line), as `bgw check FILE...` does. It blocks while it
+// reads and checks.
+func CheckFiles(paths []string, opts CheckOptions) (*Verdict, error) {
+	in := input{static: -1}
+	var hist []string
+	for _, p := range paths {
+		isRec, err := isRecordLog(p)
+		if err != nil {
+			return nil, err
+		}
+		if !isRec {
+			hist = append(hist, p)
+			continue
+		}
+		if in.hasRecs {
+			return nil, fmt.Errorf("stress: %s: a second record log", p)
+		}
+		if err := in.readRecords(p); err != nil {
+			return nil, err
+		}
+	}
+	if err := in.readFiles(hist); err != nil {
+		return nil, err
+	}
+	return in.check(opts)
+}
+
+// isRecordLog reports whether the file's first line is a postmaster record
+// (it has a "kind").
+func isRecordLog(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, fmt.Errorf("stress: %w", err)
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadBytes('\n')
+	if err != nil && len(line) == 0 {
+		return false, nil // empty: the history decoder reports it
+	}
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(bytes.TrimSpace(line), &probe) != nil {
+		return false, nil
+	}
+	_, ok := probe["kind"]
+	return ok, nil
+}
+
+// readFiles reads and merges history files; a malformed merge is reported
+// at the file and line of the operation to blame.
+func (in *input) readFiles(paths []string) error {
+	type pos struct {
+		file string
+		line int
+	}
+	var where []pos
+	for _, p := range paths {
+		h, err := linearizability.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for i := range h {
+			where = append(where, pos{p, i + 1})
+		}
+		in.h = append(in.h, h...)
+	}
+	order := make([]int, len(in.h))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return in.h[order[a]].Call < in.h[order[b]].Call })
+	sorted := make(linearizability.History, len(in.h))
+	for i, j := range order {
+		sorted[i] = in.h[j]
+	}
+	if err := sorted.Validate(); err != nil {
+		var oe *linearizability.OpError
+		if errors.As(err, &oe) {
+			w := where[order[oe.Index]]
+			return &linearizability.DecodeError{File: w.file, Line: w.line, Err: err}
+		}
+		return err
+	}
+	in.h = sorted
+	return nil
+}
+
+func (in *input) readRecords(path string) error {
+	recs, err := readRecords(path)
+	if err != nil {
+		return err
+	}
+	in.recs, in.hasRecs = recs, true
+	return nil
+}
+
+// check runs every check the input allows.
+func (in *input) check(opts CheckOptions) (*Verdict, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 2 * time.Minute
+	}
+	if opts.Slots > 0 {
+		in.slots = opts.Slots
+	}
+	if in.slots <= 0 {
+		in.slots = 8
+	}
+	if in.hasRecs {
+		if _, static, err := PostmasterHistory(in.recs); err == nil && in.static < 0 {
+			in.static = static
+		}
+	}
+	if opts.Static > 0 {
+		in.static = opts.Static
+	}
+	in.static = max(in.static, 0)
+	v := &Verdict{}
+	died := diedOp(in.h)
+	if len(in.h) == 0 {
+		v.Checks = append(v.Checks, CheckResult{Name: CheckLinearizability, Outcome: Skipped, Summary: "no history"})
+	} else {
+		h := in.h
+		if died != nil {
+			h = deathCut(h, in.recs)
+		}
+		v.History = h
+		v.Report = linearizability.Check(h, linearizability.Options{Slots: in.slots, Static: in.static,
+			Mode: linearizability.ModeAuto, Timeout: opts.Timeout})
+		v.Checks = append(v.Checks, linResult(v.Report))
+	}
+	if !in.hasRecs {
+		v.Checks = append(v.Checks, CheckResult{Name: CheckPolicy, Outcome: Skipped, Summary: "no record log"})
+	} else {
+		var end time.Duration
+		if len(in.recs) > 0 {
+			end = in.recs[len(in.recs)-1].Now
+		}
+		po := policy.Options{End: end}
+		if in.cfg != nil {
+			po = policyOptions(in.cfg, end)
+		}
+		v.Policy = policy.Validate(in.recs, po)
+		v.Checks = append(v.Checks, policyResult(len(in.recs), v.Policy))
+	}
+	switch {
+	case in.waits == nil:
+		v.Checks = append(v.Checks, CheckResult{Name: CheckWaiters, Outcome: Skipped, Summary: "no waits file"})
+	case !in.hasRecs:
+		v.Checks = append(v.Checks, CheckResult{Name: CheckWaiters, Outcome: Skipped, Summary: "no record log to judge the waits against"})
+	default:
+		v.Waiters = JudgeWaits(in.waits, in.recs, died)
+		v.Checks = append(v.Checks, waitersResult(len(in.waits), v.Waiters))
+	}
+	if in.stop != nil {
+		v.Checks = append(v.Checks, *in.stop)
+	}
+	return v, nil
+}
+
+// diedOp returns the postmaster's death in h, if any.
+func diedOp(h linearizability.History) *linearizability.Operation {
+	for i := range h {
+		if h[i].Input.Kind == spec.OpDied {
+			return &h[i]
+		}
+	}
+	return nil
+}
+
+// deathCut makes a history whose postmaster was killed safe to check. The
+// kill may land after a step's shared accesses but before its records are
+// written, so a backend may have seen effects no record shows. Such an
+// effect happened after the last record's Return stamp R, so only
+// operations returning after R can have seen it: each of those (except a
+// WaitForStartup answering POSTMASTER_DIED, which only the death decides)
+// is checked as cut short, under a fresh client id. Unknown outputs only
+// weaken a history, so a violation found after the cut is still real.
+func deathCut(h linearizability.History, recs []postmaster.Record) linearizability.History {
+	var cut linearizability.Stamp
+	for _, r := range recs {
+		cut = max(cut, linearizability.Stamp(r.Return))
+	}
+	next := 0
+	for _, op := range h {
+		if op.Process == "postmaster" && len(recs) == 0 {
+			cut = max(cut, op.Return)
+		}
+		next = max(next, op.Client+1)
+	}
+	out := make(linearizability.History, len(h))
+	copy(out, h)
+	for i := range out {
+		op := &out[i]
+		if op.Process == "postmaster" || op.Input.Kind == spec.OpDied || op.Return == linearizability.Infinity || op.Return <= cut {
+			continue
+		}
+		if op.Input.Kind == spec.OpWaitForStartup && op.Output.Status == spec.PostmasterDied {
+			continue
+		}
+		op.Output, op.Return, op.Client = spec.Output{Unknown: true}, linearizability.Infinity, next
+		next++
+	}
+	return out
+}
+
+// stopJSON is the stop check in stop.json.
+type stopJSON struct {
+	Outcome string `json:"outcome"`
+	Summary string `json:"summary"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+func writeStopCheck(path string, r CheckResult) error {
+	b, err := json.MarshalIndent(stopJSON{r.Outcome.String(), r.Summary, r.Detail}, "", "  ")
+	if err == nil {
+		err = os.WriteFile(path, append(b, '\n'), 0o600)
+	}
+	if err != nil {
+		return fmt.Errorf("stress: %w", err)
+	}
+	return nil
+}
+
+func decodeStopCheck(data []byte) (CheckResult, error) {
+	var j stopJSON
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&j); err != nil {
+		return CheckResult{}, err
+	}
+	r := CheckResult{Name: CheckStop, Summary: j.Summary + " (recorded by the campaign)", Detail: j.Detail}
+	switch j.Outcome {
+	case Pass.String():
+		r.Outcome = Pass
+	case Fail.String():
+		r.Outcome = Fail
+	default:
+		return CheckResult{}, fmt.Errorf("unknown outcome %q", j.Outcome)
+	}
+	return r, nil
+}

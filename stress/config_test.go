@@ -1,0 +1,165 @@
+package stress
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Duration.D() < 20*time.Second || cfg.Duration.D() > 30*time.Second {
+		t.Errorf("default duration %v, want 20..30s", cfg.Duration)
+	}
+	if cfg.Flaw != "" || cfg.Faults.PostmasterDeath.Enabled {
+		t.Errorf("default has flaw %q / postmaster death %v, want neither", cfg.Flaw, cfg.Faults.PostmasterDeath.Enabled)
+	}
+	// Every operation and every fault but the optional death is on.
+	if got := cfg.FaultList(); got != "kill-worker,kill-backend,fail-spawns,stop-postmaster" {
+		t.Errorf("default faults %q", got)
+	}
+	// The saved form parses back to the same configuration.
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseConfig("saved", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ReproCommand(back, "d") != ReproCommand(cfg, "d") {
+		t.Errorf("saved configuration differs from the default")
+	}
+}
+
+func TestParseConfigOverlay(t *testing.T) {
+	cfg, err := ParseConfig("f.json", []byte(`{"duration": "3s", "faults": {"kill_worker": {"every": "0s"}},
+		"transient_workers": {"behaviours": {"exit2": 0}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := DefaultConfig()
+	if cfg.Duration.D() != 3*time.Second || cfg.Faults.KillWorker.Every != 0 ||
+		cfg.Faults.KillBackend != def.Faults.KillBackend || cfg.Transient.Behaviours[Exit1] != def.Transient.Behaviours[Exit1] ||
+		cfg.Transient.Behaviours[Exit2] != 0 {
+		t.Errorf("overlay: %+v", cfg)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	for _, c := range []struct {
+		json, field, want string
+	}{
+		{`{"bogus": 1}`, "bogus", "unknown field (known: duration, seed"},
+		{`{"faults": {"kill_worker": {"evry": "1s"}}}`, "faults.kill_worker.evry", "unknown field (known: every)"},
+		{`{"duration": "soon"}`, "duration", `want a duration such as "250ms" or "25s": got "soon"`},
+		{`{"check": {"interval": 5}}`, "check.interval", "want a duration"},
+		{`{"backends": "4"}`, "backends", "want an integer in range, got string"},
+		{`{"backends": 0}`, "backends", "want 1..64, got 0"},
+		{`{"careful": 9}`, "careful", "want 0..backends (5), got 9"},
+		{`{"slots": 5000}`, "slots", "want 1..1024"},
+		{`{"flaw": "bogus"}`, "flaw", "unknown flaw"},
+		{`{"workload": {"invalid_rate": 2}}`, "workload.invalid_rate", "want a probability"},
+		{`{"workload": {"wait_timeout": "1ms"}}`, "workload.wait_timeout", "want 100ms..10m"},
+		{`{"transient_workers": {"behaviours": {"run": 1}}}`, "transient_workers.behaviours.run", "must end to free its slot"},
+		{`{"static_workers": [{"name": "s", "behaviour": "jump", "restart_time": 1, "start_time": "PostmasterStart"}]}`,
+			"static_workers[0].behaviour", `unknown behaviour "jump"`},
+		{`{"static_workers": [{"name": "s", "behaviour": "exit1", "restart_time": 1, "start_time": "Noon"}]}`,
+			"static_workers[0].start_time", `unknown start time "Noon"`},
+		{`{"permanent_workers": [{"name": "p", "behaviour": "exit2", "shmem_access": true, "restart_time": 1, "start_time": "PostmasterStart"}]}`,
+			"permanent_workers[0].behaviour", "restart the cluster for ever"},
+		{`{"permanent_workers": [{"name": "p", "behaviour": "exit1", "restart_time": -1, "start_time": "PostmasterStart"}]}`,
+			"permanent_workers[0].restart_time", "must keep its slot"},
+		{`{"permanent_workers": [{"name": "", "behaviour": "exit0", "restart_time": 1, "start_time": "PostmasterStart"}]}`,
+			"permanent_workers[0].name", "empty"},
+		{`{"permanent_workers": [{"name": "p", "behaviour": "exit0", "restart_time": 90000000, "start_time": "PostmasterStart"}]}`,
+			"permanent_workers[0].restart_time", "invalid restart interval"},
+		{`{"faults": {"stop_postmaster": {"min": "1s", "max": "10ms"}}}`, "faults.stop_postmaster.max", "want 0 < min"},
+		{`{"faults": {"postmaster_death": {"at": 0}}}`, "faults.postmaster_death.at", "want a fraction"},
+		{`{"check": {"slack": "100ms"}}`, "check.slack", "more than the longest SIGSTOP"},
+		{`{"check": {"wait_grace": "10ms"}}`, "check.wait_grace", "more than the longest SIGSTOP"},
+	} {
+		_, err := ParseConfig("f.json", []byte(c.json))
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			t.Errorf("%s: error %v, want a *ConfigError", c.json, err)
+			continue
+		}
+		if ce.File != "f.json" || ce.Field != c.field || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s:\n got %v (field %q)\nwant field %q, %q", c.json, err, ce.Field, c.field, c.want)
+		}
+	}
+	for _, c := range []struct{ json, want string }{
+		{`{} {}`, "line 1, column 4: data after the configuration object"},
+		{`{"duration": `, "unexpected end of the file"},
+		{"{\n  \"duration\": \"1s\",\n}", "line 3, column 1: invalid character '}'"},
+		{`[1]`, "want a JSON object"},
+	} {
+		_, err := ParseConfig("f.json", []byte(c.json))
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "stress: f.json: ") {
+			t.Errorf("%s: error %v, want %q", c.json, err, c.want)
+		}
+	}
+}
+
+func TestSetFaults(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := cfg.SetFaults("kill-backend,postmaster-death"); err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.FaultList(); got != "kill-backend,postmaster-death" {
+		t.Errorf("FaultList %q", got)
+	}
+	if err := cfg.SetFaults("none"); err != nil || cfg.FaultList() != "none" {
+		t.Errorf("none: %v %q", err, cfg.FaultList())
+	}
+	if err := cfg.SetFaults("kill-worker,fail-spawns,stop-postmaster,kill-backend"); err != nil ||
+		cfg.FaultList() != DefaultConfig().FaultList() {
+		t.Errorf("all back: %v %q", err, cfg.FaultList())
+	}
+	if err := cfg.SetFaults("kill-postmaster"); err == nil || !strings.Contains(err.Error(), `unknown fault "kill-postmaster" (known: kill-worker,`) {
+		t.Errorf("unknown fault: %v", err)
+	}
+}
+
+func TestReproCommand(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Seed = 42
+	if got := ReproCommand(cfg, "out"); got != "bgw stress -seed 42" {
+		t.Errorf("default: %q", got)
+	}
+	cfg.Flaw, cfg.Duration, cfg.Slots = "silent-forget", Duration(5*time.Second), 4
+	cfg.SetFaults("fail-spawns,postmaster-death")
+	want := "bgw stress -seed 42 -duration 5s -slots 4 -faults fail-spawns,postmaster-death -flaw silent-forget"
+	if got := ReproCommand(cfg, "out"); got != want {
+		t.Errorf("flags:\n got %q\nwant %q", got, want)
+	}
+	cfg.Workload.Think = Duration(time.Second)
+	if got := ReproCommand(cfg, "out"); got != "bgw stress -config out/campaign.json" {
+		t.Errorf("config: %q", got)
+	}
+}
+
+func TestMainArg(t *testing.T) {
+	deadline := time.UnixMilli(1_700_000_000_123)
+	for _, c := range []struct {
+		run      time.Duration
+		deadline time.Time
+	}{{0, time.Time{}}, {250 * time.Millisecond, deadline}, {MaxRun, deadline}} {
+		run, d := SplitMainArg(MainArg(c.run, c.deadline))
+		if run != c.run || !d.Equal(c.deadline) {
+			t.Errorf("MainArg(%v, %v) splits into %v, %v", c.run, c.deadline, run, d)
+		}
+	}
+	reg := Registry()
+	for _, b := range behaviours {
+		if !reg.Has(Library, string(b)) {
+			t.Errorf("registry lacks %s", b)
+		}
+	}
+}

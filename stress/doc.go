@@ -1,0 +1,79 @@
+// Package stress runs stress campaigns against the real multi-process
+// runtime (impl/cluster), records what happens as histories, and checks
+// them: linearizability against the specification (package
+// linearizability), the postmaster's policy (package policy), that no
+// waiter is left waiting, and that an orderly stop leaves no process
+// behind. It is what `bgw stress` and `bgw check` run (DESIGN §4, §6).
+//
+// # Campaigns
+//
+// [Run] starts a cluster with [Config.Slots] slots and the static
+// workers of [Config.Static], and drives [Config.Backends] backends, each
+// from a goroutine of the harness (a driver). Bulk drivers issue a random,
+// seeded mix of Register, GetPid and WaitForStartup ([Workload]);
+// [Config.Careful] of them are careful clients that register one worker
+// at a time, wait for it and poll it until it stops. The workers they
+// register are the [Config.Permanent] ones (registered once each, early:
+// restart_time 0, 1 s, 2,147,484 s, or NEVER_RESTART with exit 0) and
+// transient NEVER_RESTART ones ([TransientSpec]) whose behaviours ([Exit1],
+// [Exit2], [Flaky]) end, so that slots are freed and taken again; start
+// times, flags and running times vary. Workers run the entry points of
+// [Registry], which the harness and every re-executed process share: a
+// program calls cluster.Main(stress.Registry()) first.
+//
+// Faults come from a seeded schedule ([Faults]): kill -9 of a running
+// worker (one with SHMEM_ACCESS restarts the cluster) and of a backend
+// (always a crash restart), injected spawn failures
+// (cluster.FailSpawns), SIGSTOP/SIGCONT of the postmaster (with the
+// lost-wakeup probe of [StopFaults]), and, if enabled, the postmaster's
+// death, which ends the campaign. After a crash restart the drivers
+// connect fresh backends. The campaign ends after [Config.Duration] with
+// an orderly Stop, or at the first violation found while it runs
+// ([CheckConfig.StopOnViolation]).
+//
+// # Recording
+//
+// Each backend process has a history file in the run directory's
+// [HistoryDir], written by the harness with linearizability.Encoder: one
+// line per operation, written before the operation counts as done. The
+// Call stamp is read from the cluster's logical clock immediately before
+// the request is sent, the Return stamp immediately after the reply: the
+// interval contains the backend's shared accesses, so the recording is
+// sound. An operation cut short (its backend died, the connection broke,
+// the campaign ended) has an unknown output and returns at infinity; the
+// stream goes on under a fresh client id. The postmaster's operations come
+// from its record log ([PostmasterHistory]: launch, exit, forget, reinit,
+// and the initial state), stamped inside the postmaster with the same
+// clock, and are written as history/postmaster.jsonl too; the harness's
+// kill of the postmaster is the Died operation of history/harness.jsonl.
+//
+// # Checks
+//
+// [CheckDir] checks a run directory and returns a [Verdict] with one
+// [CheckResult] per check ([CheckLinearizability], [CheckPolicy],
+// [CheckWaiters], [CheckStop]); `bgw check` calls it, and so does [Run]
+// at the end, so a saved directory is re-checked exactly as it was
+// checked. A check that cannot decide (the linearizability check's
+// timeout) is [Undecided], never a pass. [JudgeWaits] is the waiters
+// check: a WaitForStartup still waiting the grace after the record log
+// shows its worker launched, stopped or forgotten (or the postmaster dead)
+// is a waiter left waiting. While a campaign runs, the policy and the
+// waiters are checked every [CheckConfig.Interval] and linearizability
+// every [CheckConfig.LinInterval] on a sound snapshot of the histories.
+//
+// # Run directory
+//
+// [CampaignFile] (the configuration, with the seed), [HistoryDir],
+// records.jsonl, server.log and postmaster.json (the cluster's),
+// [WaitsFile], [FaultsFile], [StopFile], and the verdicts: [VerdictFile],
+// [ResultFile], [PolicyFile], [WaitersFile], [HTMLFile] (porcupine's view
+// of a linearizability violation) and [ReproFile] ([ReproCommand]).
+//
+// # Configuration
+//
+// [DefaultConfig] is stress/default.json, embedded; [ParseConfig] reads a
+// file over it, strictly: an unknown field or a bad value is a
+// [*ConfigError] naming the field. A flaw ([Config.Flaw]) brings back a
+// seed defect in the cluster; the weak-memory ones cannot show on x86 and
+// [Run] refuses them ([ErrWeakFlaw]): `bgw explore` is the tool for them.
+package stress

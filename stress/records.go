@@ -1,0 +1,161 @@
+package stress
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"bgwmodel/impl/postmaster"
+	"bgwmodel/linearizability"
+	"bgwmodel/spec"
+)
+
+// tailer reads the postmaster's record log as it grows, keeping every
+// whole record read so far and what the campaign needs to know of them.
+type tailer struct {
+	path    string
+	off     int64
+	partial []byte
+	recs    []postmaster.Record
+
+	// Derived from the records so far.
+	workers  map[int32]workerInfo // running workers by pid
+	backends map[int32]bool       // live backends
+	restarts int                  // crash restarts
+	launches int
+}
+
+// workerInfo is a running worker, as the record log shows it.
+type workerInfo struct {
+	slot  int
+	name  string
+	shmem bool
+}
+
+func newTailer(path string) *tailer {
+	return &tailer{path: path, workers: map[int32]workerInfo{}, backends: map[int32]bool{}}
+}
+
+// poll reads what was appended since the last call. A last line without
+// its newline is kept for the next call.
+func (t *tailer) poll() error {
+	f, err := os.Open(t.path)
+	if err != nil {
+		return fmt.Errorf("stress: records: %w", err)
+	}
+	defer f.Close()
+	if _, err := f.Seek(t.off, io.SeekStart); err != nil {
+		return fmt.Errorf("stress: records: %w", err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Errorf("stress: records: %w", err)
+	}
+	t.off += int64(len(data))
+	data = append(t.partial, data...)
+	end := bytes.LastIndexByte(data, '\n') + 1
+	t.partial = append([]byte(nil), data[end:]...)
+	recs, err := postmaster.DecodeRecords(bytes.NewReader(data[:end]))
+	if err != nil {
+		return fmt.Errorf("stress: records %s: %w", t.path, err)
+	}
+	for _, r := range recs {
+		t.note(r)
+	}
+	t.recs = append(t.recs, recs...)
+	return nil
+}
+
+// note updates the derived state with r.
+func (t *tailer) note(r postmaster.Record) {
+	switch r.Kind {
+	case postmaster.RecordLaunch:
+		t.workers[r.Pid] = workerInfo{slot: r.Slot, name: r.Name, shmem: r.Flags&1 != 0}
+		t.launches++
+	case postmaster.RecordExited:
+		delete(t.workers, r.Pid)
+	case postmaster.RecordBackendStarted:
+		t.backends[r.Pid] = true
+	case postmaster.RecordBackendExited:
+		delete(t.backends, r.Pid)
+	case postmaster.RecordCrashRestart:
+		t.restarts++
+	}
+}
+
+// lastReturn is the largest Return stamp of the records read so far.
+func (t *tailer) lastReturn() linearizability.Stamp {
+	var m uint64
+	for i := len(t.recs) - 1; i >= 0 && i >= len(t.recs)-64; i-- {
+		m = max(m, t.recs[i].Return)
+	}
+	return linearizability.Stamp(m)
+}
+
+// readRecords reads a whole record log; a torn last line (the postmaster
+// was killed while writing it) is dropped.
+func readRecords(path string) ([]postmaster.Record, error) {
+	recs, err := postmaster.ReadRecords(path)
+	if errors.Is(err, postmaster.ErrTruncatedRecord) {
+		err = nil
+	}
+	return recs, err
+}
+
+// PostmasterHistory converts the postmaster's record log to its
+// operations in the history (DESIGN §4): RecordLaunch is Launch(slot,
+// pid), RecordReportStopped is Exit(slot), RecordForget and RecordReject
+// are Forget(slot), RecordReinit is Reinit(in_use), each with the
+// record's stamps. It also returns the number of static workers, from
+// RecordInit (which must list slots 0..n-1). Postmaster operations that
+// would overlap (several rejections in one scan share its stamps) get
+// distinct client ids. It does not block.
+func PostmasterHistory(recs []postmaster.Record) (linearizability.History, int, error) {
+	var h linearizability.History
+	static := -1
+	client := postmasterClient
+	var last linearizability.Stamp
+	for i, r := range recs {
+		in := spec.Input{Slot: r.Slot}
+		switch r.Kind {
+		case postmaster.RecordInit:
+			if static >= 0 {
+				return nil, 0, fmt.Errorf("stress: records: record %d: a second init record", i+1)
+			}
+			for k, s := range r.InUse {
+				if s != k {
+					return nil, 0, fmt.Errorf("stress: records: record %d: static workers in slots %v, want 0..n-1", i+1, r.InUse)
+				}
+			}
+			static = len(r.InUse)
+			continue
+		case postmaster.RecordLaunch:
+			in.Kind, in.Pid = spec.OpLaunch, spec.Pid(r.Pid)
+		case postmaster.RecordReportStopped:
+			in.Kind = spec.OpExit
+		case postmaster.RecordForget, postmaster.RecordReject:
+			in.Kind = spec.OpForget
+		case postmaster.RecordReinit:
+			in = spec.Input{Kind: spec.OpReinit, InUse: append([]int{}, r.InUse...)}
+		default:
+			continue
+		}
+		if r.Call == 0 || r.Return < r.Call {
+			return nil, 0, fmt.Errorf("stress: records: record %d (%v): bad stamps [%d, %d]", i+1, r.Kind, r.Call, r.Return)
+		}
+		op := linearizability.Operation{Client: client, Process: "postmaster", Input: in,
+			Call: linearizability.Stamp(r.Call), Return: linearizability.Stamp(r.Return)}
+		if len(h) > 0 && op.Call <= last {
+			client++
+			op.Client = client
+		}
+		last = max(last, op.Return)
+		h = append(h, op)
+	}
+	if static < 0 {
+		return nil, 0, errors.New("stress: records: no init record")
+	}
+	return h, static, nil
+}
