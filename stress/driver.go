@@ -1,6 +1,7 @@
 package stress
 
 import (
+	"bgwmodel/internal/implspec"
 	"context"
 	"errors"
 	"fmt"
@@ -223,7 +224,7 @@ func (d *driver) register(ctx context.Context, def bgworker.Worker) (ownHandle, 
 	var ie *bgworker.InvalidError
 	switch {
 	case h.Generation != 0: // registered (perhaps the postmaster could not be signalled)
-		out = spec.Output{Result: spec.ResultOK, Handle: specHandle(h)}
+		out = spec.Output{Result: spec.ResultOK, Handle: implspec.Handle(h)}
 	case errors.Is(err, bgworker.ErrNoFreeSlot):
 		out = spec.Output{Result: spec.ResultNoFreeSlot}
 	case errors.As(err, &ie):
@@ -252,7 +253,7 @@ func (d *driver) register(ctx context.Context, def bgworker.Worker) (ownHandle, 
 func (d *driver) getPid(ctx context.Context, h bgworker.Handle) (spec.Status, error) {
 	octx, cancel := opContext(ctx, opTimeout)
 	defer cancel()
-	p := d.st.begin(spec.Input{Kind: spec.OpGetPid, Handle: specHandle(h)})
+	p := d.st.begin(spec.Input{Kind: spec.OpGetPid, Handle: implspec.Handle(h)})
 	st, err := d.be.GetPid(octx, h)
 	ret := linearizability.Stamp(d.c.clock.Stamp())
 	out, ok := specStatus(st)
@@ -276,9 +277,9 @@ func (d *driver) wait(ctx context.Context, oh ownHandle) error {
 func (d *driver) waitStatus(ctx context.Context, oh ownHandle) (spec.Status, error) {
 	octx, cancel := opContext(ctx, d.c.cfg.Workload.WaitTimeout.D())
 	defer cancel()
-	p := d.st.begin(spec.Input{Kind: spec.OpWaitForStartup, Handle: specHandle(oh.h)})
+	p := d.st.begin(spec.Input{Kind: spec.OpWaitForStartup, Handle: implspec.Handle(oh.h)})
 	wi := &waitInfo{start: time.Now(), rec: WaitRecord{Process: d.st.process, Client: d.st.client,
-		Handle: WaitHandle(specHandle(oh.h)), Registered: uint64(oh.registered), Call: uint64(p.op.Call)}}
+		Handle: WaitHandle(implspec.Handle(oh.h)), Registered: uint64(oh.registered), Call: uint64(p.op.Call)}}
 	d.mu.Lock()
 	d.cur = wi
 	d.mu.Unlock()
@@ -336,30 +337,26 @@ func (d *driver) pendingWait(before time.Time) (*waitInfo, func()) {
 	}
 }
 
+// specWorker is the worker as the specification sees the registration:
+// the cluster fills in the backend's own pid as bgw_notify_pid.
 func specWorker(w bgworker.Worker, notify int32) spec.Worker {
-	return spec.Worker{Name: w.Name, Flags: spec.Flags(w.Flags), StartTime: spec.StartTime(w.StartTime),
-		RestartTime: w.RestartTime, LibraryName: w.LibraryName, FunctionName: w.FunctionName,
-		MainArg: w.MainArg, NotifyPid: notify}
-}
-
-func specHandle(h bgworker.Handle) spec.Handle {
-	return spec.Handle{Slot: h.Slot, Generation: h.Generation, Epoch: h.Epoch}
+	sw := implspec.Worker(w)
+	sw.NotifyPid = notify
+	return sw
 }
 
 // specStatus converts a status; false for one the specification does not
 // know (the cluster's decoder refuses those, so it does not happen).
 func specStatus(st bgworker.PidStatus) (spec.Output, bool) {
-	switch st.Status {
-	case bgworker.Started:
-		return spec.Output{Status: spec.Started, Pid: spec.Pid(st.Pid)}, true
-	case bgworker.NotYetStarted:
-		return spec.Output{Status: spec.NotYetStarted}, true
-	case bgworker.Stopped:
-		return spec.Output{Status: spec.Stopped}, true
-	case bgworker.PostmasterDied:
-		return spec.Output{Status: spec.PostmasterDied}, true
+	s, ok := implspec.Status(st.Status)
+	if !ok {
+		return spec.Output{}, false
 	}
-	return spec.Output{}, false
+	out := spec.Output{Status: s}
+	if s == spec.Started {
+		out.Pid = spec.Pid(st.Pid)
+	}
+	return out, true
 }
 
 // sleepCtx sleeps d or until ctx ends.

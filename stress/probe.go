@@ -1,6 +1,7 @@
 package stress
 
 import (
+	"bgwmodel/internal/implspec"
 	"context"
 	"fmt"
 	"sync"
@@ -98,7 +99,7 @@ func (p *prober) start(ctx context.Context) string {
 		}
 		done(err)
 	}()
-	return fmt.Sprintf("registered %q in %v, waiting", def.Name, specHandle(oh.h))
+	return fmt.Sprintf("registered %q in %v, waiting", def.Name, implspec.Handle(oh.h))
 }
 
 // wait waits for the probe in the background and closes its backend; it
