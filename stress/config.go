@@ -219,7 +219,8 @@ type CheckConfig struct {
 	// never a pass).
 	Timeout Duration `json:"timeout"`
 	// Slack is the policy validator's slack (policy.Options.Slack); 0
-	// means 2 s plus the longest SIGSTOP.
+	// means 5 s plus the longest SIGSTOP, so that a loaded machine (CI
+	// runs test packages side by side) is not taken for a late postmaster.
 	Slack Duration `json:"slack"`
 	// LaunchBound is policy.Options.LaunchBound.
 	LaunchBound Duration `json:"launch_bound"`
@@ -316,7 +317,7 @@ func (c *Config) slack() time.Duration {
 	if c.Check.Slack > 0 {
 		return c.Check.Slack.D()
 	}
-	return 2*time.Second + c.Faults.StopPostmaster.Max.D()
+	return 5*time.Second + c.Faults.StopPostmaster.Max.D()
 }
 
 // Flaws returns the configuration's flaw set (validated). It does not
