@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"bgwmodel/impl/bgworker"
 	"bgwmodel/impl/postmaster"
+	"bgwmodel/internal/implspec"
 	"bgwmodel/spec"
 )
 
@@ -158,12 +158,6 @@ func (v *validator) deadlines(idx int, now time.Duration) {
 	v.owed = kept
 }
 
-func specWorker(r postmaster.Record) spec.Worker {
-	return spec.Worker{Name: r.Name, Flags: spec.Flags(r.Flags), RestartTime: r.RestartTime}
-}
-
-func specExit(e bgworker.ExitStatus) spec.Exit { return spec.Exit{Code: e.Code, Signaled: e.Signaled} }
-
 func (v *validator) record(i int, r postmaster.Record) {
 	if v.crashDue >= 0 && r.Kind != postmaster.RecordCrashRestart && r.Kind != postmaster.RecordExited {
 		v.fail(CrashMissed, i, -1, "exit at record %d is a crash by the spec; no crash restart followed", v.crashDue)
@@ -219,7 +213,7 @@ func (v *validator) record(i int, r postmaster.Record) {
 			kept = append(kept, o)
 		}
 		v.owed = kept
-		g := &reg{worker: specWorker(r), since: i, notify: r.Notify}
+		g := &reg{worker: implspec.RecordWorker(r), since: i, notify: r.Notify}
 		if v.running {
 			g.launchBy = r.Now + v.opts.LaunchBound
 		}
@@ -249,7 +243,7 @@ func (v *validator) slotReg(r postmaster.Record) *reg {
 		v.regs[r.Slot] = g
 	}
 	if r.Name != "" {
-		g.worker = specWorker(r)
+		g.worker = implspec.RecordWorker(r)
 	}
 	return g
 }
@@ -284,7 +278,7 @@ func (v *validator) after(i int, r postmaster.Record, g *reg, d spec.Decision, w
 }
 
 func (v *validator) exited(i int, r postmaster.Record) {
-	d := spec.Restart(specWorker(r), specExit(r.Exit))
+	d := spec.Restart(implspec.RecordWorker(r), implspec.Exit(r.Exit))
 	if d.Action == spec.CrashRestart && !v.crashing {
 		v.crashDue = i // a crash, also during a shutdown
 		return

@@ -50,7 +50,7 @@ func (p *policyCheck) note(r postmaster.Record) {
 	}
 	switch r.Kind {
 	case postmaster.RecordExited:
-		d := spec.Restart(spec.Worker{Name: r.Name, Flags: spec.Flags(r.Flags), RestartTime: r.RestartTime}, implspec.Exit(r.Exit))
+		d := spec.Restart(implspec.RecordWorker(r), implspec.Exit(r.Exit))
 		p.forgetting[r.Slot] = d.Action == spec.Forget
 	case postmaster.RecordSpawnFailed:
 		p.forgetting[r.Slot] = r.RestartTime == spec.NeverRestart

@@ -13,6 +13,7 @@ import (
 	"fmt"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/impl/postmaster"
 	"bgwmodel/spec"
 )
 
@@ -106,4 +107,11 @@ func Decision(d bgworker.RestartDecision) (spec.Decision, error) {
 		return spec.Decision{}, fmt.Errorf("implspec: restart action %v has no counterpart in spec", d.Action)
 	}
 	return spec.Decision{Action: a, Delay: d.Delay}, nil
+}
+
+// RecordWorker is the part of a worker definition that a postmaster
+// record carries (name, flags, restart time): enough for the spec's
+// restart rule ([spec.Restart], [spec.SpawnFailed]).
+func RecordWorker(r postmaster.Record) spec.Worker {
+	return spec.Worker{Name: r.Name, Flags: spec.Flags(r.Flags), RestartTime: r.RestartTime}
 }
