@@ -248,20 +248,31 @@ func DefaultConfig() Config {
 	return c
 }
 
-// ConfigError reports a configuration that is refused: the file, the
+// ConfigError reports a configuration that is refused: the file, where
+// in it (the line, and the column of a syntax error, when known), the
 // field (a dotted path such as "faults.kill_worker.every"), and why.
 type ConfigError struct {
 	File  string
+	Line  int // 1-based; 0 if unknown (a field the file does not give)
+	Col   int // 1-based; 0 if unknown
 	Field string
 	Err   error
 }
 
-// Error returns "stress: FILE: FIELD: reason".
+// Error returns "stress: FILE:LINE: FIELD: reason" (with ":COL" after
+// LINE for a syntax error), leaving out what is unknown.
 func (e *ConfigError) Error() string {
 	var b strings.Builder
 	b.WriteString("stress: ")
-	if e.File != "" {
-		b.WriteString(e.File + ": ")
+	if e.File != "" || e.Line > 0 {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+			if e.Col > 0 {
+				fmt.Fprintf(&b, ":%d", e.Col)
+			}
+		}
+		b.WriteString(": ")
 	}
 	if e.Field != "" {
 		b.WriteString(e.Field + ": ")
@@ -277,26 +288,26 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // gives replace the default's (objects are merged field by field, lists
 // replaced). Parsing is strict: an unknown field, a value of the wrong
 // type, a bad duration, trailing data, or a value [Config.Validate]
-// refuses is a [*ConfigError] naming the file and the field. It does not
-// block.
+// refuses is a [*ConfigError] naming the file, the line and the field. It
+// does not block.
 func ParseConfig(file string, data []byte) (Config, error) {
 	c := DefaultConfig()
-	if err := decodeStrict(data, &c); err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			ce.File = file
-			return Config{}, ce
-		}
-		return Config{}, &ConfigError{File: file, Err: err}
+	err := decodeStrict(data, &c)
+	if err == nil {
+		err = c.Validate()
 	}
-	if err := c.Validate(); err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			ce.File = file
-		}
-		return Config{}, err
+	if err == nil {
+		return c, nil
 	}
-	return c, nil
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		ce = &ConfigError{Err: err}
+	}
+	ce.File = file
+	if ce.Line == 0 && ce.Field != "" {
+		ce.Line = fieldLine(data, ce.Field)
+	}
+	return Config{}, ce
 }
 
 // worker returns the definition, notifying notify.

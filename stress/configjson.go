@@ -12,8 +12,9 @@ import (
 )
 
 // decodeStrict decodes data over v (a pointer to a struct): unknown
-// fields, wrong types, bad durations and trailing data are errors; a
-// *ConfigError names the field when one is to blame.
+// fields, wrong types, bad durations and trailing data are errors, each a
+// *ConfigError with the line (and column) when the decoder knows it, and
+// the field when one is to blame.
 func decodeStrict(data []byte, v any) error {
 	d := json.NewDecoder(bytes.NewReader(data))
 	d.DisallowUnknownFields()
@@ -25,7 +26,7 @@ func decodeStrict(data []byte, v any) error {
 			for off < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n"), data[off]) >= 0 {
 				off++
 			}
-			return fmt.Errorf("%s: data after the configuration object", lineCol(data, off+1))
+			return at(data, off+1, errors.New("data after the configuration object"))
 		}
 		return nil
 	}
@@ -33,37 +34,91 @@ func decodeStrict(data []byte, v any) error {
 	var typ *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &syn):
-		return fmt.Errorf("%s: %v", lineCol(data, syn.Offset), syn)
+		return at(data, syn.Offset, syn)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return errors.New("unexpected end of the file: not a whole JSON object")
+		return at(data, int64(len(data)), errors.New("unexpected end of the file: not a whole JSON object"))
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
-			return fmt.Errorf("%s: want a JSON object, got %s", lineCol(data, typ.Offset), typ.Value)
+			return at(data, typ.Offset, fmt.Errorf("want a JSON object, got %s", typ.Value))
 		}
-		return &ConfigError{Field: field, Err: fmt.Errorf("want %s, got %s", typeName(typ.Type), typ.Value)}
+		ce := at(data, typ.Offset, fmt.Errorf("want %s, got %s", typeName(typ.Type), typ.Value))
+		ce.Field, ce.Col = field, 0
+		return ce
 	}
 	// An unknown field or a bad duration: find where, on the generic
 	// form of the document.
 	var raw any
 	if json.Unmarshal(data, &raw) == nil {
 		if field, reason := locate(raw, reflect.TypeOf(v).Elem(), ""); field != "" {
-			return &ConfigError{Field: field, Err: errors.New(reason)}
+			return &ConfigError{Field: field, Line: fieldLine(data, field), Err: errors.New(reason)}
 		}
 	}
-	return err
+	return &ConfigError{Err: err}
 }
 
-// lineCol turns the offset just after a character into the character's
-// "line L, column C" (both 1-based), as json.SyntaxError.Offset is.
-func lineCol(data []byte, off int64) string {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
+// at returns a *ConfigError at the character just before offset off (as
+// json.SyntaxError.Offset counts), with its 1-based line and column.
+func at(data []byte, off int64, err error) *ConfigError {
+	off = min(max(off, 0), int64(len(data)))
 	before := data[:off]
 	line := bytes.Count(before, []byte("\n")) + 1
 	col := int(off) - (bytes.LastIndexByte(before, '\n') + 1)
-	return fmt.Sprintf("line %d, column %d", line, col)
+	return &ConfigError{Line: line, Col: max(col, 1), Err: err}
+}
+
+// fieldLine returns the 1-based line at which the JSON document data gives
+// the field at path (a dotted path such as "faults.kill_worker.every" or
+// "static_workers[0].name", as ConfigError.Field is), or 0 if it does not
+// give it or cannot be read.
+func fieldLine(data []byte, path string) int {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	found := int64(-1)
+	var walk func(p string) bool // reads the value at p; false on an error
+	walk = func(p string) bool {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		delim, ok := tok.(json.Delim)
+		if !ok {
+			return true
+		}
+		for i := 0; dec.More(); i++ {
+			var sub string
+			if delim == '{' {
+				k, err := dec.Token()
+				key, ok := k.(string)
+				if err != nil || !ok {
+					return false
+				}
+				sub = key
+				if p != "" {
+					sub = p + "." + key
+				}
+			} else {
+				sub = fmt.Sprintf("%s[%d]", p, i)
+			}
+			if sub == path && found < 0 {
+				found = dec.InputOffset()
+				if delim == '[' { // just after the previous element: skip to this one
+					for found < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n,["), data[found]) >= 0 {
+						found++
+					}
+				}
+			}
+			if !walk(sub) {
+				return false
+			}
+		}
+		_, err = dec.Token() // the closing delimiter
+		return err == nil
+	}
+	walk("")
+	if found < 0 {
+		return 0
+	}
+	return bytes.Count(data[:min(found, int64(len(data)))], []byte("\n")) + 1
 }
 
 func typeName(t reflect.Type) string {
