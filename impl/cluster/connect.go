@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/postmaster"
+	"bgwmodel/impl/proc"
 )
 
 // helloTimeout bounds the wait for a connected backend's hello line.
@@ -20,8 +21,9 @@ const helloTimeout = 5 * time.Second
 // returns the harness's handle on it: the postmaster starts a process in
 // role [RoleBackend], which attaches to the segment, connects to the
 // harness's socket and says hello. While a crash restart is under way the
-// postmaster refuses connections ([ErrNotAccepting]); Connect then tries
-// again until ctx ends. It blocks until the backend has said hello, or ctx
+// postmaster refuses connections ([ErrNotAccepting]), and a backend
+// started just before one begins dies before it says hello
+// ([errNoHello]); Connect then tries again until ctx ends. It blocks until the backend has said hello, or ctx
 // ends (or DefaultTimeout passes, if ctx has no deadline).
 func (c *Cluster) Connect(ctx context.Context) (*Backend, error) {
 	until := deadline(ctx, DefaultTimeout)
@@ -29,7 +31,7 @@ func (c *Cluster) Connect(ctx context.Context) (*Backend, error) {
 	defer cancel()
 	for {
 		b, err := c.connect(ctx)
-		if !errors.Is(err, ErrNotAccepting) {
+		if !errors.Is(err, ErrNotAccepting) && !errors.Is(err, errNoHello) {
 			return b, err
 		}
 		select {
@@ -39,6 +41,9 @@ func (c *Cluster) Connect(ctx context.Context) (*Backend, error) {
 		}
 	}
 }
+
+// errNoHello: the backend process exited before it said hello.
+var errNoHello = errors.New("cluster: backend exited before it said hello")
 
 // connect is one attempt of Connect.
 func (c *Cluster) connect(ctx context.Context) (*Backend, error) {
@@ -66,24 +71,40 @@ func (c *Cluster) connect(ctx context.Context) (*Backend, error) {
 	if err != nil {
 		return nil, err
 	}
-	select {
-	case b := <-ch:
-		if b.pid != rep.Pid {
-			b.conn.Close()
-			return nil, fmt.Errorf("%w: backend %s says it is pid %d, the postmaster started pid %d",
-				ErrProtocol, id, b.pid, rep.Pid)
+	alive := time.NewTicker(10 * time.Millisecond)
+	defer alive.Stop()
+	for {
+		select {
+		case b := <-ch:
+			return c.adopt(b, id, rep.Pid)
+		case <-alive.C:
+			// A backend that dies before its hello (SIGQUIT in a crash
+			// restart, a failed attach) would leave this wait to ctx.
+			if st, err := proc.Stat(rep.Pid); err != nil || st.State == proc.StateZombie || st.State == proc.StateDead {
+				return nil, fmt.Errorf("%w (backend %s, pid %d)", errNoHello, id, rep.Pid)
+			}
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cluster: connect: backend %s (pid %d) did not say hello: %w", id, rep.Pid, ctx.Err())
 		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if c.stopped {
-			b.conn.Close()
-			return nil, errStopped
-		}
-		c.backends[b] = true
-		return b, nil
-	case <-ctx.Done():
-		return nil, fmt.Errorf("cluster: connect: backend %s (pid %d) did not say hello: %w", id, rep.Pid, ctx.Err())
 	}
+}
+
+// adopt checks that the backend that said hello is the one the
+// postmaster started, and takes it on.
+func (c *Cluster) adopt(b *Backend, id string, pid int) (*Backend, error) {
+	if b.pid != pid {
+		b.conn.Close()
+		return nil, fmt.Errorf("%w: backend %s says it is pid %d, the postmaster started pid %d",
+			ErrProtocol, id, b.pid, pid)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		b.conn.Close()
+		return nil, errStopped
+	}
+	c.backends[b] = true
+	return b, nil
 }
 
 // accept takes the backends' connections until the listener closes.

@@ -68,7 +68,7 @@ func ChildPids() ([]int, error) {
 		if err != nil {
 			continue // gone meanwhile
 		}
-		if ppid, ok := statPpid(b); ok && ppid == me {
+		if st, ok := parseStat(b); ok && st.Ppid == me {
 			out = append(out, pid)
 		}
 	}
@@ -76,19 +76,55 @@ func ChildPids() ([]int, error) {
 	return out, nil
 }
 
-// statPpid extracts the ppid from a /proc/PID/stat line:
+// State is a process's state, the letter in /proc/PID/stat.
+type State byte
+
+// The states a process can be in.
+const (
+	StateRunning  State = 'R'
+	StateSleeping State = 'S'
+	StateDisk     State = 'D' // uninterruptible sleep
+	StateStopped  State = 'T' // SIGSTOP
+	StateTraced   State = 't'
+	StateZombie   State = 'Z' // exited, not reaped
+	StateDead     State = 'X'
+)
+
+// Status is what /proc/PID/stat says of a process.
+type Status struct {
+	Pid, Ppid int
+	State     State
+}
+
+// Stat reads pid's parent and state from /proc/PID/stat. A process that
+// does not exist (or was reaped) is an error wrapping fs.ErrNotExist. It
+// does not block.
+func Stat(pid int) (Status, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return Status{}, fmt.Errorf("proc: stat %d: %w", pid, err)
+	}
+	st, ok := parseStat(b)
+	if !ok {
+		return Status{}, fmt.Errorf("proc: stat %d: bad line %q", pid, b)
+	}
+	st.Pid = pid
+	return st, nil
+}
+
+// parseStat extracts the state and ppid from a /proc/PID/stat line:
 // "pid (comm) state ppid ...", where comm may hold spaces and parentheses.
-func statPpid(b []byte) (int, bool) {
+func parseStat(b []byte) (Status, bool) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, false
+		return Status{}, false
 	}
 	f := bytes.Fields(b[i+1:])
-	if len(f) < 2 {
-		return 0, false
+	if len(f) < 2 || len(f[0]) != 1 {
+		return Status{}, false
 	}
 	ppid, err := strconv.Atoi(string(f[1]))
-	return ppid, err == nil
+	return Status{Ppid: ppid, State: State(f[0][0])}, err == nil
 }
 
 // SetChildSubreaper makes this process the subreaper of its descendants
