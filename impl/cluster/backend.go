@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/impl/proc"
 )
 
 // waitGrace is how much longer the harness waits for a backend's answer to
@@ -35,10 +36,15 @@ type Backend struct {
 	id  string
 	pid int
 
-	mu   sync.Mutex
-	conn *net.UnixConn
-	rd   *bufio.Reader
-	err  error // set once the connection is unusable
+	mu    sync.Mutex
+	conn  *net.UnixConn
+	rd    *bufio.Reader
+	err   error // set once the connection is unusable
+	steps int   // steps of the last operation answered
+	// stopAt and stopped are the breakpoint armed for the next call
+	// (see StopAt).
+	stopAt  int
+	stopped chan Breakpoint
 }
 
 // Pid returns the backend process's pid. It does not block.
@@ -119,6 +125,44 @@ func (b *Backend) Exit(ctx context.Context, code int) error {
 	return err
 }
 
+// StopAt arms a breakpoint for the backend's next operation (a call of
+// Register, GetPid, WaitForStartup or WaitForShutdown): the backend
+// process stops itself with SIGSTOP just before step n (n >= 1) of it,
+// where a step is one access to shared memory, one acquire or release of
+// BackgroundWorkerLock, one signal to the postmaster or one sleep on the
+// latch (see [Breakpoint]). It is for fault injection: once stopped, the
+// process can be killed at exactly that point, or left stopped for a
+// while (holding the lock, perhaps) and sent SIGCONT.
+//
+// The returned channel receives the breakpoint once the process is seen
+// stopped, and is then closed; it is closed without a value if the
+// operation ends before step n or the call fails. The call itself blocks
+// meanwhile, bounded by its context as always: the caller must resume or
+// kill the process before that. StopAt blocks while a call is in flight.
+// n <= 0 disarms.
+func (b *Backend) StopAt(n int) <-chan Breakpoint {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.stopped != nil {
+		close(b.stopped)
+	}
+	b.stopAt, b.stopped = max(n, 0), make(chan Breakpoint, 1)
+	if n <= 0 {
+		close(b.stopped)
+		b.stopped = nil
+	}
+	return b.stopped
+}
+
+// Steps returns the number of steps (see [Breakpoint]) the backend's last
+// answered operation took, 0 before any. It blocks while a call is in
+// flight.
+func (b *Backend) Steps() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.steps
+}
+
 // Close closes the connection; the backend process exits (code 0) when it
 // sees it closed. It does not block.
 func (b *Backend) Close() error {
@@ -158,6 +202,11 @@ func (b *Backend) call(ctx context.Context, req request, grace time.Duration) (r
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var resp response
+	stopped := b.stopped // the breakpoint armed is for this call only
+	req.StopAt, b.stopAt, b.stopped = b.stopAt, 0, nil
+	if stopped != nil {
+		defer close(stopped)
+	}
 	if b.err != nil {
 		return resp, fmt.Errorf("cluster: backend %d: %w", b.pid, b.err)
 	}
@@ -169,10 +218,7 @@ func (b *Backend) call(ctx context.Context, req request, grace time.Duration) (r
 	stop := context.AfterFunc(ctx, func() { b.conn.SetDeadline(time.Now()) })
 	defer stop()
 	if _, err = b.conn.Write(append(line, '\n')); err == nil {
-		line, err = b.rd.ReadBytes('\n')
-	}
-	if err == nil {
-		err = json.Unmarshal(line, &resp)
+		err = b.read(ctx, &resp, stopped)
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -182,5 +228,55 @@ func (b *Backend) call(ctx context.Context, req request, grace time.Duration) (r
 		b.conn.Close()
 		return resp, fmt.Errorf("cluster: backend %d: %s: %w", b.pid, req.Op, b.err)
 	}
+	b.steps = resp.Steps
 	return resp, nil
+}
+
+// read reads the reply to a request into resp. A line saying that the
+// backend stops at its breakpoint comes first if it does: read waits
+// until the process is seen stopped and hands the breakpoint to stopped
+// before reading on.
+func (b *Backend) read(ctx context.Context, resp *response, stopped chan<- Breakpoint) error {
+	for {
+		line, err := b.rd.ReadBytes('\n')
+		if err != nil {
+			return err
+		}
+		*resp = response{}
+		if err := json.Unmarshal(line, resp); err != nil {
+			return err
+		}
+		if resp.Stopped == nil {
+			return nil
+		}
+		if stopped == nil {
+			return fmt.Errorf("%w: a breakpoint that was not armed", ErrProtocol)
+		}
+		if err := waitStopped(ctx, b.pid); err != nil {
+			return err
+		}
+		stopped <- *resp.Stopped
+	}
+}
+
+// waitStopped polls pid's state until it is stopped (T), bounded by ctx
+// and DefaultTimeout.
+func waitStopped(ctx context.Context, pid int) error {
+	until := deadline(ctx, DefaultTimeout)
+	for {
+		st, err := proc.Stat(pid)
+		if err != nil {
+			return fmt.Errorf("cluster: backend %d: %w", pid, err)
+		}
+		switch st.State {
+		case proc.StateStopped:
+			return nil
+		case proc.StateZombie, proc.StateDead:
+			return fmt.Errorf("cluster: backend %d exited at its breakpoint", pid)
+		}
+		if time.Now().After(until) {
+			return fmt.Errorf("cluster: backend %d not stopped at its breakpoint: %w", pid, context.DeadlineExceeded)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

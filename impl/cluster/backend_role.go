@@ -59,7 +59,8 @@ type backendProcess struct {
 	reg   *worker.Registry
 	child *proc.Child
 	be    *bgworker.Backend
-	latch *proc.Latch
+	latch bgworker.Latch
+	steps *stepper // counts the steps of each operation; see Backend.StopAt
 	pid   int32
 	conn  net.Conn
 	enc   *json.Encoder
@@ -70,7 +71,8 @@ func newBackendProcess(reg *worker.Registry) (*backendProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	seg, err := bgworker.Attach(child.Region)
+	steps := &stepper{}
+	seg, err := bgworker.Attach(stepMemory{child.Region, steps})
 	if err != nil {
 		return nil, err
 	}
@@ -86,13 +88,15 @@ func newBackendProcess(reg *worker.Registry) (*backendProcess, error) {
 	if err != nil {
 		return nil, err
 	}
-	latch := proc.NewLatch(child.Death)
-	be := bgworker.NewBackend(seg, bgworker.BackendConfig{Lock: lock, Postmaster: sig, Latch: latch, Flaws: flaws})
+	latch := stepLatch{proc.NewLatch(child.Death), steps}
+	be := bgworker.NewBackend(seg, bgworker.BackendConfig{Lock: stepLock{lock, steps},
+		Postmaster: stepSignaller{sig, steps}, Latch: latch, Flaws: flaws})
 	conn, err := net.DialTimeout("unix", os.Getenv(EnvSocket), dialTimeout)
 	if err != nil {
 		return nil, err
 	}
-	b := &backendProcess{reg: reg, child: child, be: be, latch: latch, pid: int32(os.Getpid()), conn: conn, enc: json.NewEncoder(conn)}
+	b := &backendProcess{reg: reg, child: child, be: be, latch: latch, steps: steps, pid: int32(os.Getpid()), conn: conn, enc: json.NewEncoder(conn)}
+	steps.stop = func(bp Breakpoint) { b.send(response{Stopped: &bp}) }
 	var h helloLine
 	h.Hello.ID, h.Hello.Pid = os.Getenv(EnvBackendID), os.Getpid()
 	if err := b.enc.Encode(h); err != nil {
@@ -151,6 +155,18 @@ func (b *backendProcess) handle(line []byte) (code int, exit bool) {
 		b.send(resp)
 		return 0, false
 	}
+	if req.StopAt < 0 {
+		resp.Error = encodeError(fmt.Errorf("%w: stop_at %d: want a step number from 1, or 0", ErrProtocol, req.StopAt))
+		b.send(resp)
+		return 0, false
+	}
+	b.steps.begin(req.Op, req.StopAt)
+	defer func() {
+		resp.Steps = b.steps.end()
+		if !exit {
+			b.send(resp)
+		}
+	}()
 	switch req.Op {
 	case OpRegister:
 		resp = b.register(req)
@@ -184,7 +200,6 @@ func (b *backendProcess) handle(line []byte) (code int, exit bool) {
 	default:
 		resp.Error = encodeError(fmt.Errorf("%w: unknown op %q", ErrProtocol, req.Op))
 	}
-	b.send(resp)
 	return 0, false
 }
 

@@ -128,6 +128,10 @@ type request struct {
 	Handle    *wireHandle `json:"handle,omitempty"`
 	TimeoutMS int64       `json:"timeout_ms,omitempty"`
 	Code      int         `json:"code,omitempty"`
+	// StopAt arms a breakpoint: the backend stops itself (SIGSTOP) just
+	// before step StopAt of this operation, after sending a line with
+	// Stopped set (see Backend.StopAt). 0: no breakpoint.
+	StopAt int `json:"stop_at,omitempty"`
 }
 
 // wireError is an error on the wire; Field, Worker and Reason are set for
@@ -146,6 +150,11 @@ type response struct {
 	Status string      `json:"status,omitempty"`
 	Pid    int32       `json:"pid,omitempty"`
 	Error  *wireError  `json:"error,omitempty"`
+	// Steps is how many steps the operation took (see Breakpoint).
+	Steps int `json:"steps,omitempty"`
+	// Stopped, on a line of its own before the reply, says the backend
+	// is about to stop itself at the armed breakpoint.
+	Stopped *Breakpoint `json:"stopped,omitempty"`
 }
 
 // helloLine is the backend's first line.
