@@ -1,6 +1,9 @@
 package cluster_test
 
 import (
+	"io/fs"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,5 +68,46 @@ func TestNotifyPidSpoofing(t *testing.T) {
 	}
 	if n := len(filter(recs[:exitedAt], postmaster.RecordNotify, func(r postmaster.Record) bool { return r.Notify == victimPid })); n == 0 {
 		t.Error("the victim was never notified while alive: the test shows nothing")
+	}
+}
+
+// TestFileModes: everything a cluster writes in its directory (the
+// configuration, the record log, the server log) is readable by its owner
+// only (0600), and the directory is 0700, whatever the umask lets through.
+func TestFileModes(t *testing.T) {
+	proctest.Clean(t)
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "cluster")
+	c := start(t, cluster.Config{MaxWorkers: 2, Dir: dir})
+	b := connect(t, c)
+	if _, err := b.Register(ctxT(t), def("moded", "exit1", 0, bgworker.NeverRestart)); err != nil {
+		t.Fatal(err)
+	}
+	var files int
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		want := fs.FileMode(0o600)
+		if d.IsDir() {
+			want = 0o700
+		} else {
+			files++
+		}
+		if got := info.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %v, want %v", path, got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 3 {
+		t.Errorf("%d files in the cluster directory; want the configuration and both logs", files)
 	}
 }
