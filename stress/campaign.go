@@ -35,6 +35,10 @@ type Options struct {
 	// 250ms) from a goroutine of Run.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+
+	// started, if set, is called with the campaign once its cluster has
+	// started (tests: to kill the postmaster behind the harness's back).
+	started func(*campaign)
 }
 
 // Progress is a campaign's state while it runs.
@@ -74,6 +78,10 @@ type Result struct {
 	// the configuration says so, it ended the campaign early.
 	FirstViolation string
 	DetectedAfter  time.Duration
+	// Timeouts counts what ran out of time: operations, waits, checks.
+	Timeouts Timeouts
+	// Postmaster is how the postmaster ended.
+	Postmaster PostmasterExit
 	// Verdict is the verdict of every check on the whole run.
 	Verdict *Verdict
 }
@@ -97,6 +105,15 @@ type campaign struct {
 	paused  atomic.Bool // the drivers must not register (a probe is under way)
 	probe   *prober
 	dead    atomic.Bool // the postmaster is being (or was) killed
+	exited  atomic.Bool // the postmaster exited on its own (see pollPostmaster)
+
+	pollMu    sync.Mutex
+	lastAlive uint64 // a stamp taken before the postmaster was last seen alive
+
+	opTimeouts atomic.Int64 // operations cut short by their own bound
+
+	errMu    sync.Mutex
+	firstErr error // the first infrastructure failure
 
 	mu             sync.Mutex
 	tail           *tailer
@@ -157,6 +174,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	for i := range cfg.Static {
 		static = append(static, cfg.Static[i].worker(0))
 	}
+	c.lastAlive = clock.Stamp()
 	sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
 	c.cl, err = cluster.Start(sctx, cluster.Config{MaxWorkers: cfg.Slots, Static: static,
 		ConsistentDelay: cfg.ConsistentDelay.D(), RecoveryDelay: cfg.RecoveryDelay.D(), Flaws: cfg.Flaws(),
@@ -166,6 +184,9 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("stress: %w", err)
 	}
 	c.tail = newTailer(c.cl.RecordsPath())
+	if opts.started != nil {
+		opts.started(c)
+	}
 	res, err := c.run(ctx)
 	if err != nil {
 		return nil, err
@@ -190,19 +211,7 @@ func (c *campaign) run(parent context.Context) (*Result, error) {
 	defer cancel()
 	c.start = time.Now()
 	var wg sync.WaitGroup
-	var errMu sync.Mutex
-	var firstErr error
-	fail := func(err error) {
-		if err == nil {
-			return
-		}
-		errMu.Lock()
-		if firstErr == nil {
-			firstErr = err
-		}
-		errMu.Unlock()
-		cancel()
-	}
+	fail := c.noteErr
 	stampsDone, stampsExited := make(chan struct{}), make(chan struct{})
 	go func() { defer close(stampsExited); c.stamps.run(c.clock, stampsDone) }()
 	defer func() { close(stampsDone); <-stampsExited }() // before the clock is unmapped
@@ -239,7 +248,7 @@ func (c *campaign) run(parent context.Context) (*Result, error) {
 		case <-end.C:
 			done = true
 		case <-deathTick.C:
-			if c.dead.Load() {
+			if c.pollPostmaster() {
 				deathTick.Stop()
 				time.AfterFunc(c.cfg.Check.WaitGrace.D()+time.Second, cancel)
 			}
@@ -251,6 +260,9 @@ func (c *campaign) run(parent context.Context) (*Result, error) {
 	wg.Wait()
 	fail(c.probe.wait())
 	elapsed := time.Since(c.start)
+	c.errMu.Lock()
+	firstErr := c.firstErr
+	c.errMu.Unlock()
 	if firstErr != nil {
 		c.cl.Stop(context.Background())
 		return nil, firstErr
@@ -265,10 +277,28 @@ func (c *campaign) run(parent context.Context) (*Result, error) {
 // finish stops the cluster, writes what the histories lack, and checks
 // the run.
 func (c *campaign) finish(elapsed time.Duration) (*Result, error) {
+	c.pollPostmaster() // an exit just before the stop is not the stop's
+	c.errMu.Lock()
+	err := c.firstErr
+	c.errMu.Unlock()
+	if err != nil {
+		c.cl.Stop(context.Background())
+		return nil, err
+	}
 	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
 	stopErr := c.cl.Stop(sctx)
 	scancel()
 	left := c.leftovers()
+	exit := c.postmasterExit(stopErr)
+	if err := infraFailure(exit, c.dir); err != nil {
+		return nil, err
+	}
+	if exit.Ended == EndedOnItsOwn {
+		stopErr = withoutExitError(stopErr) // postmaster-survives reports it
+	}
+	if err := writePostmasterExit(filepath.Join(c.dir, PostmasterExitFile), exit); err != nil {
+		return nil, err
+	}
 	recs, err := readRecords(c.cl.RecordsPath())
 	if err != nil {
 		return nil, err
@@ -300,7 +330,7 @@ func (c *campaign) finish(elapsed time.Duration) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Config: c.cfg, Dir: c.dir, Elapsed: elapsed, Ops: int(c.ops.Load()), Records: len(recs),
-		Faults: map[FaultKind]int{}, FirstViolation: c.firstViolation, DetectedAfter: c.detectedAfter}
+		Faults: map[FaultKind]int{}, FirstViolation: c.firstViolation, DetectedAfter: c.detectedAfter, Postmaster: exit}
 	for _, f := range faults {
 		if f.Done {
 			res.Faults[f.Kind]++
@@ -318,6 +348,7 @@ func (c *campaign) finish(elapsed time.Duration) (*Result, error) {
 		return nil, err
 	}
 	res.Verdict = v
+	res.Timeouts = countTimeouts(int(c.opTimeouts.Load()), waits, v)
 	repro := c.opts.ReproDir
 	if repro == "" {
 		repro = c.dir
@@ -343,7 +374,19 @@ func (c *campaign) noteFault(ev FaultEvent) {
 	c.mu.Unlock()
 }
 
-func (c *campaign) postmasterDead() bool { return c.dead.Load() }
+// noteErr notes an infrastructure failure (nil: none) and ends the
+// campaign; the first one is Run's error.
+func (c *campaign) noteErr(err error) {
+	if err == nil {
+		return
+	}
+	c.errMu.Lock()
+	if c.firstErr == nil {
+		c.firstErr = err
+	}
+	c.errMu.Unlock()
+	c.cancel()
+}
 
 // stampLog remembers clock readings taken every few milliseconds, so that
 // the stamp of a past moment can be looked up.

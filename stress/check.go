@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"bgwmodel/impl/postmaster"
@@ -48,6 +49,7 @@ type input struct {
 	hasRecs bool
 	waits   []WaitRecord
 	stop    *CheckResult
+	exit    *PostmasterExit
 	cfg     *Config
 	slots   int
 	static  int
@@ -55,11 +57,14 @@ type input struct {
 
 // CheckDir checks a run directory as a campaign leaves it: the histories
 // in its history subdirectory (or, without one, the *.jsonl history files
-// in the directory itself), the record log, the waits, and the recorded
-// stop check; max_worker_processes and the policy's bounds come from
-// campaign.json. A file that cannot be read or decoded is an error naming
-// it (and the line); a violation is in the Verdict. It blocks while it
-// reads and checks.
+// in the directory itself), the record log, the waits, the recorded stop
+// check, and how the postmaster ended ([PostmasterExitFile]);
+// max_worker_processes and the policy's bounds come from campaign.json. A
+// file that cannot be read or decoded is an error naming it (and the
+// line), and so is a directory with neither a history nor a record log; a
+// violation is in the Verdict. A run whose postmaster failed on an I/O
+// error of the run directory has no verdict: an error says so. It blocks
+// while it reads and checks.
 func CheckDir(dir string, opts CheckOptions) (*Verdict, error) {
 	in := input{static: -1}
 	if data, err := os.ReadFile(filepath.Join(dir, CampaignFile)); err == nil {
@@ -97,6 +102,9 @@ func CheckDir(dir string, opts CheckOptions) (*Verdict, error) {
 			return nil, err
 		}
 	}
+	if len(in.h) == 0 && !in.hasRecs {
+		return nil, fmt.Errorf("stress: %s: not a run directory: no %s/, no *.jsonl history file and no %s", dir, HistoryDir, RecordsFile)
+	}
 	if _, err := os.Stat(filepath.Join(dir, WaitsFile)); err == nil {
 		waits, err := ReadWaits(filepath.Join(dir, WaitsFile))
 		if err != nil {
@@ -105,11 +113,21 @@ func CheckDir(dir string, opts CheckOptions) (*Verdict, error) {
 		in.waits = waits
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, StopFile)); err == nil {
-		r, err := decodeStopCheck(data)
+		r, err := decodeStopCheck(filepath.Join(dir, StopFile), data)
 		if err != nil {
-			return nil, fmt.Errorf("stress: %s: %w", filepath.Join(dir, StopFile), err)
+			return nil, err
 		}
 		in.stop = &r
+	}
+	if _, err := os.Stat(filepath.Join(dir, PostmasterExitFile)); err == nil {
+		e, err := readPostmasterExit(filepath.Join(dir, PostmasterExitFile))
+		if err != nil {
+			return nil, err
+		}
+		if err := infraFailure(e, dir); err != nil {
+			return nil, fmt.Errorf("%w: the run has no verdict", err)
+		}
+		in.exit = &e
 	}
 	return in.check(opts)
 }
@@ -201,10 +219,15 @@ func (in *input) readFiles(paths []string) error {
 	return nil
 }
 
+// readRecords reads a record log, which must start as the postmaster
+// starts it.
 func (in *input) readRecords(path string) error {
 	recs, err := readRecords(path)
 	if err != nil {
 		return err
+	}
+	if _, _, err := PostmasterHistory(recs); err != nil {
+		return fmt.Errorf("stress: %s: %s", path, strings.TrimPrefix(err.Error(), "stress: records: "))
 	}
 	in.recs, in.hasRecs = recs, true
 	return nil
@@ -269,6 +292,9 @@ func (in *input) check(opts CheckOptions) (*Verdict, error) {
 	}
 	if in.stop != nil {
 		v.Checks = append(v.Checks, *in.stop)
+	}
+	if in.exit != nil {
+		v.Checks = append(v.Checks, postmasterResult(*in.exit))
 	}
 	return v, nil
 }
@@ -337,12 +363,12 @@ func writeStopCheck(path string, r CheckResult) error {
 	return nil
 }
 
-func decodeStopCheck(data []byte) (CheckResult, error) {
+// decodeStopCheck decodes stop.json (path, for errors): a refused file is
+// a *ConfigError naming the line.
+func decodeStopCheck(path string, data []byte) (CheckResult, error) {
 	var j stopJSON
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&j); err != nil {
-		return CheckResult{}, err
+	if err := decodeStrict(data, &j); err != nil {
+		return CheckResult{}, inFile(path, data, err)
 	}
 	r := CheckResult{Name: CheckStop, Summary: j.Summary + " (recorded by the campaign)", Detail: j.Detail}
 	switch j.Outcome {
@@ -351,7 +377,8 @@ func decodeStopCheck(data []byte) (CheckResult, error) {
 	case Fail.String():
 		r.Outcome = Fail
 	default:
-		return CheckResult{}, fmt.Errorf("unknown outcome %q", j.Outcome)
+		return CheckResult{}, &ConfigError{File: path, Line: fieldLine(data, "outcome"), Field: "outcome",
+			Err: fmt.Errorf("want %q or %q, got %q", Pass, Fail, j.Outcome)}
 	}
 	return r, nil
 }

@@ -248,9 +248,11 @@ func DefaultConfig() Config {
 	return c
 }
 
-// ConfigError reports a configuration that is refused: the file, where
-// in it (the line, and the column of a syntax error, when known), the
-// field (a dotted path such as "faults.kill_worker.every"), and why.
+// ConfigError reports a configuration (or another JSON file of the
+// harness's, such as a run directory's stop.json) that is refused: the
+// file, where in it (the line, and the column of a syntax error, when
+// known), the field (a dotted path such as "faults.kill_worker.every"),
+// and why.
 type ConfigError struct {
 	File  string
 	Line  int // 1-based; 0 if unknown (a field the file does not give)
@@ -296,18 +298,10 @@ func ParseConfig(file string, data []byte) (Config, error) {
 	if err == nil {
 		err = c.Validate()
 	}
-	if err == nil {
-		return c, nil
+	if err != nil {
+		return Config{}, inFile(file, data, err)
 	}
-	var ce *ConfigError
-	if !errors.As(err, &ce) {
-		ce = &ConfigError{Err: err}
-	}
-	ce.File = file
-	if ce.Line == 0 && ce.Field != "" {
-		ce.Line = fieldLine(data, ce.Field)
-	}
-	return Config{}, ce
+	return c, nil
 }
 
 // worker returns the definition, notifying notify.

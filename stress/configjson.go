@@ -57,6 +57,20 @@ func decodeStrict(data []byte, v any) error {
 	return &ConfigError{Err: err}
 }
 
+// inFile returns decodeStrict's error for the file at path (whose content
+// is data), naming the file and the line.
+func inFile(path string, data []byte, err error) error {
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		ce = &ConfigError{Err: err}
+	}
+	ce.File = path
+	if ce.Line == 0 && ce.Field != "" {
+		ce.Line = fieldLine(data, ce.Field)
+	}
+	return ce
+}
+
 // at returns a *ConfigError at the character just before offset off (as
 // json.SyntaxError.Offset counts), with its 1-based line and column.
 func at(data []byte, off int64, err error) *ConfigError {

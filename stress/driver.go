@@ -62,7 +62,7 @@ func (d *driver) run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if d.be == nil {
 			if err := d.connect(ctx); err != nil {
-				if ctx.Err() != nil || d.c.postmasterDead() {
+				if ctx.Err() != nil || d.c.postmasterGone() {
 					return nil
 				}
 				return err
@@ -230,6 +230,7 @@ func (d *driver) register(ctx context.Context, def bgworker.Worker) (ownHandle, 
 	case errors.As(err, &ie):
 		out = spec.Output{Result: spec.ResultInvalid, Invalid: spec.Field(strings.TrimPrefix(string(ie.Field), "bgw_"))}
 	default:
+		d.noteTimeout(ctx, err)
 		return ownHandle{}, 0, d.lost(p, err)
 	}
 	if werr := d.st.finish(p, out, ret); werr != nil {
@@ -258,6 +259,7 @@ func (d *driver) getPid(ctx context.Context, h bgworker.Handle) (spec.Status, er
 	ret := linearizability.Stamp(d.c.clock.Stamp())
 	out, ok := specStatus(st)
 	if err != nil || !ok {
+		d.noteTimeout(ctx, err)
 		return 0, d.lost(p, err)
 	}
 	d.c.ops.Add(1)
@@ -309,6 +311,14 @@ func (d *driver) waitStatus(ctx context.Context, oh ownHandle) (spec.Status, err
 		}
 	}
 	return 0, d.lost(p, err)
+}
+
+// noteTimeout counts an operation that hit its own bound (opTimeout), not
+// the campaign's end (ctx).
+func (d *driver) noteTimeout(ctx context.Context, err error) {
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		d.c.opTimeouts.Add(1)
+	}
 }
 
 // lost records p as cut short by err; if err broke the connection, the

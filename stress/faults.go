@@ -197,7 +197,7 @@ func (c *campaign) injectFaults(ctx context.Context, sched []fault, rng *rand.Ra
 			err = c.killPostmaster()
 		}
 		c.noteFault(ev)
-		if err != nil && c.postmasterDead() {
+		if err != nil && c.postmasterGone() {
 			err = nil
 		}
 		if err != nil {

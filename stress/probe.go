@@ -39,7 +39,7 @@ func (p *prober) prepare(ctx context.Context) error {
 		}
 	}
 	if d.be == nil {
-		if err := d.connect(ctx); err != nil && ctx.Err() == nil && !d.c.postmasterDead() {
+		if err := d.connect(ctx); err != nil && ctx.Err() == nil && !d.c.postmasterGone() {
 			return err
 		}
 	}
@@ -93,7 +93,7 @@ func (p *prober) start(ctx context.Context) string {
 		}
 		if err == nil && d.be == nil && ctx.Err() == nil && !d.c.postmasterDead() {
 			// The backend died (a crash restart): have one for next time.
-			if err = d.connect(ctx); ctx.Err() != nil || d.c.postmasterDead() {
+			if err = d.connect(ctx); err != nil && (ctx.Err() != nil || d.c.postmasterGone()) {
 				err = nil
 			}
 		}

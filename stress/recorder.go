@@ -1,7 +1,9 @@
 package stress
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -82,6 +84,10 @@ func (s *stream) encode(op linearizability.Operation) error {
 		s.f, s.enc = f, linearizability.NewEncoder(f)
 	}
 	if err := s.enc.Encode(op); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) { // "write PATH: no space left on device"
+			return fmt.Errorf("stress: history: %w", pe)
+		}
 		return fmt.Errorf("stress: history %s: %w", s.path, err)
 	}
 	return nil

@@ -96,12 +96,38 @@ func (t *tailer) lastReturn() linearizability.Stamp {
 
 // readRecords reads a whole record log; a torn last line (the postmaster
 // was killed while writing it) is dropped.
+// A record that cannot be decoded is an error naming the file and its
+// line.
 func readRecords(path string) ([]postmaster.Record, error) {
 	recs, err := postmaster.ReadRecords(path)
-	if errors.Is(err, postmaster.ErrTruncatedRecord) {
-		err = nil
+	switch {
+	case errors.Is(err, postmaster.ErrTruncatedRecord):
+		return recs, nil
+	case err != nil:
+		return nil, recordsError(path, err)
 	}
-	return recs, err
+	return recs, nil
+}
+
+// recordsError finds the line of the record log at path that err (from
+// postmaster.ReadRecords) is about, and says "stress: PATH:LINE: reason".
+func recordsError(path string, err error) error {
+	data, rerr := os.ReadFile(path)
+	if rerr != nil {
+		return fmt.Errorf("stress: %w", rerr)
+	}
+	for n, line := range bytes.SplitAfter(data, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if _, lerr := postmaster.DecodeRecords(bytes.NewReader(line)); lerr != nil {
+			if inner := errors.Unwrap(lerr); inner != nil {
+				lerr = inner
+			}
+			return fmt.Errorf("stress: %s:%d: %w", path, n+1, lerr)
+		}
+	}
+	return fmt.Errorf("stress: %s: %w", path, err)
 }
 
 // PostmasterHistory converts the postmaster's record log to its

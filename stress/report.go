@@ -98,6 +98,8 @@ type resultJSON struct {
 	Restarts       int               `json:"restarts"`
 	Launches       int               `json:"launches"`
 	Faults         map[FaultKind]int `json:"faults"`
+	Timeouts       Timeouts          `json:"timeouts"`
+	Postmaster     PostmasterExit    `json:"postmaster"`
 	FirstViolation string            `json:"first_violation,omitempty"`
 	DetectedNS     time.Duration     `json:"detected_after_ns,omitempty"`
 	Repro          string            `json:"repro"`
@@ -115,7 +117,7 @@ func writeReports(dir, reproDir string, res *Result) error {
 	repro := ReproCommand(res.Config, reproDir)
 	rj := resultJSON{Seed: res.Config.Seed, Flaw: res.Config.Flaw, Outcome: v.Outcome().String(), Failed: v.Failed(),
 		ElapsedNS: res.Elapsed, Ops: res.Ops, Records: res.Records, Restarts: res.Restarts, Launches: res.Launches,
-		Faults: res.Faults, FirstViolation: res.FirstViolation, DetectedNS: res.DetectedAfter, Repro: repro}
+		Faults: res.Faults, Timeouts: res.Timeouts, Postmaster: res.Postmaster, FirstViolation: res.FirstViolation, DetectedNS: res.DetectedAfter, Repro: repro}
 	for _, c := range v.Checks {
 		rj.Checks = append(rj.Checks, checkJSON{c.Name, c.Outcome.String(), c.Summary})
 	}
@@ -184,6 +186,8 @@ func Summary(res *Result) string {
 	fmt.Fprintf(&b, "  %d operations (%.0f/s), %d records, %d workers launched, %d crash restarts\n",
 		res.Ops, float64(res.Ops)/max(res.Elapsed.Seconds(), 1e-9), res.Records, res.Launches, res.Restarts)
 	fmt.Fprintf(&b, "  faults: %s\n", strings.Join(faults, ", "))
+	t := res.Timeouts
+	fmt.Fprintf(&b, "  timeouts: %d (operations %d, waits %d, checks %d)\n", t.Total(), t.Ops, t.Waits, t.Checks)
 	if res.FirstViolation != "" {
 		fmt.Fprintf(&b, "  first violation after %v: %s\n", res.DetectedAfter.Round(time.Millisecond), res.FirstViolation)
 	}

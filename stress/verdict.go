@@ -22,6 +22,9 @@ const (
 	CheckWaiters CheckName = "waiters"
 	// CheckStop: the orderly stop worked and left no process behind.
 	CheckStop CheckName = "stop"
+	// CheckPostmaster: the postmaster ran until the harness stopped or
+	// killed it (see [PostmasterExit]).
+	CheckPostmaster CheckName = "postmaster-survives"
 )
 
 // Outcome is the result of one check.
@@ -123,7 +126,7 @@ func (v *Verdict) Failed() []CheckName {
 func (v *Verdict) String() string {
 	var b strings.Builder
 	for _, c := range v.Checks {
-		fmt.Fprintf(&b, "  %-16s %-8v %s\n", c.Name, c.Outcome, c.Summary)
+		fmt.Fprintf(&b, "  %-20s %-8v %s\n", c.Name, c.Outcome, c.Summary)
 	}
 	for _, c := range v.Checks {
 		if c.Detail == "" || c.Outcome == Pass || c.Outcome == Skipped {

@@ -40,7 +40,7 @@ func TestStressUsage(t *testing.T) {
 		{[]string{"stress", "-faults", "kill-all"}, exitUsage, `unknown fault "kill-all"`},
 		{[]string{"stress", "-backends", "0"}, exitUsage, "backends: want 1..64, got 0"},
 		{[]string{"stress", "-duration", "-1s"}, exitUsage, "duration: want more than 0"},
-		{[]string{"stress", "-config", bad}, exitUsage, bad + ": workload.think: want a duration"},
+		{[]string{"stress", "-config", bad}, exitUsage, bad + ":1: workload.think: want a duration"},
 		{[]string{"stress", "-config", "/nonexistent.json"}, exitUsage, "no such file"},
 		{[]string{"stress", "-out", "/nonexistent"}, exitUsage, "-out /nonexistent: not a directory"},
 		{[]string{"stress", "-runs", "0"}, exitUsage, "-runs 0: want at least 1"},
