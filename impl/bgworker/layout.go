@@ -117,6 +117,8 @@ func Attach(mem shmem.Memory) (*Segment, error) {
 // (the explorer's replay table): "total_slots", "pmsignal", "epoch",
 // "slot[2].in_use", "slot[0].worker", and so on. It reports false for an
 // offset that is not the start of a field.
+//
+// See also [DescribeAccess].
 func Location(off shmem.Offset) (string, bool) {
 	switch off {
 	case offMagic:
@@ -150,4 +152,19 @@ func Location(off shmem.Offset) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// DescribeAccess names an access to the segment for people: "Load32
+// slot[2].in_use (acq)", "Fence full barrier", or "Store32 offset 4100
+// (rel)" for an offset that is not the start of a field. It does not
+// block.
+func DescribeAccess(a shmem.Access) string {
+	if a.Method == "Fence" {
+		return fmt.Sprintf("Fence %v", a.Fence)
+	}
+	loc, ok := Location(a.Off)
+	if !ok {
+		loc = fmt.Sprintf("offset %d", a.Off)
+	}
+	return fmt.Sprintf("%s %s (%v)", a.Method, loc, a.Order)
 }

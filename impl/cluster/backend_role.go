@@ -14,6 +14,7 @@ import (
 	"bgwmodel/impl/bgworker"
 	"bgwmodel/impl/flaw"
 	"bgwmodel/impl/proc"
+	"bgwmodel/impl/shmem"
 	"bgwmodel/impl/worker"
 )
 
@@ -72,7 +73,7 @@ func newBackendProcess(reg *worker.Registry) (*backendProcess, error) {
 		return nil, err
 	}
 	steps := &stepper{}
-	seg, err := bgworker.Attach(stepMemory{child.Region, steps})
+	seg, err := bgworker.Attach(shmem.Observe(child.Region, steps.observe))
 	if err != nil {
 		return nil, err
 	}

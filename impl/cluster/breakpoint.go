@@ -4,11 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/impl/proc"
 	"bgwmodel/impl/shmem"
-	"golang.org/x/sys/unix"
 )
 
 // Breakpoint is where a backend process stopped itself, at the request of
@@ -79,88 +78,15 @@ func (s *stepper) step(what func() string) {
 	if s.stop != nil {
 		s.stop(Breakpoint{Op: s.op, Step: s.n, What: what(), Locked: s.locked})
 	}
-	stopSelf()
-}
-
-// stopSelf stops the process with SIGSTOP before the calling goroutine
-// takes one more step. A SIGSTOP sent to the process (kill) may be taken
-// by another thread, and the caller's thread runs on, in user space, until
-// the group stop reaches it: long enough to finish the operation and
-// answer. Sent to the calling thread itself (tgkill), it is pending on
-// that thread, which takes it on its way back from the syscall and stops
-// there, with the rest of the process.
-func stopSelf() {
-	runtime.LockOSThread() // the thread that sends is the thread that stops
-	defer runtime.UnlockOSThread()
-	if err := unix.Tgkill(os.Getpid(), unix.Gettid(), unix.SIGSTOP); err != nil {
+	if err := proc.StopSelf(); err != nil {
 		fmt.Fprintf(os.Stderr, "backend: breakpoint: %v\n", err)
 	}
 }
 
-// stepMemory is a shmem.Memory whose every access is a step.
-type stepMemory struct {
-	shmem.Memory
-	s *stepper
-}
-
-func (m stepMemory) at(method string, off shmem.Offset, o shmem.Order) {
-	m.s.step(func() string {
-		loc, ok := bgworker.Location(off)
-		if !ok {
-			loc = fmt.Sprintf("offset %d", off)
-		}
-		return fmt.Sprintf("%s %s (%v)", method, loc, o)
-	})
-}
-
-func (m stepMemory) Load32(off shmem.Offset, o shmem.Order) (uint32, error) {
-	m.at("Load32", off, o)
-	return m.Memory.Load32(off, o)
-}
-
-func (m stepMemory) Store32(off shmem.Offset, v uint32, o shmem.Order) error {
-	m.at("Store32", off, o)
-	return m.Memory.Store32(off, v, o)
-}
-
-func (m stepMemory) Swap32(off shmem.Offset, v uint32, o shmem.Order) (uint32, error) {
-	m.at("Swap32", off, o)
-	return m.Memory.Swap32(off, v, o)
-}
-
-func (m stepMemory) CompareAndSwap32(off shmem.Offset, old, new uint32, o shmem.Order) (bool, error) {
-	m.at("CompareAndSwap32", off, o)
-	return m.Memory.CompareAndSwap32(off, old, new, o)
-}
-
-func (m stepMemory) Load64(off shmem.Offset, o shmem.Order) (uint64, error) {
-	m.at("Load64", off, o)
-	return m.Memory.Load64(off, o)
-}
-
-func (m stepMemory) Store64(off shmem.Offset, v uint64, o shmem.Order) error {
-	m.at("Store64", off, o)
-	return m.Memory.Store64(off, v, o)
-}
-
-func (m stepMemory) Add64(off shmem.Offset, delta uint64, o shmem.Order) (uint64, error) {
-	m.at("Add64", off, o)
-	return m.Memory.Add64(off, delta, o)
-}
-
-func (m stepMemory) LoadBytes(off shmem.Offset, dst []byte) error {
-	m.at("LoadBytes", off, shmem.Relaxed)
-	return m.Memory.LoadBytes(off, dst)
-}
-
-func (m stepMemory) StoreBytes(off shmem.Offset, src []byte) error {
-	m.at("StoreBytes", off, shmem.Relaxed)
-	return m.Memory.StoreBytes(off, src)
-}
-
-func (m stepMemory) Fence(f shmem.Fence) {
-	m.s.step(func() string { return fmt.Sprintf("fence %v", f) })
-	m.Memory.Fence(f)
+// observe is the shmem.Observe hook that makes every access to shared
+// memory a step.
+func (s *stepper) observe(a shmem.Access) {
+	s.step(func() string { return bgworker.DescribeAccess(a) })
 }
 
 // stepLock is a bgworker.Lock whose acquire and release are steps. The

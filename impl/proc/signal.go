@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"sync"
 	"syscall"
 
@@ -132,3 +133,23 @@ func (n *Notifier) C() <-chan os.Signal { return n.c }
 // Stop stops delivery; the channel receives nothing afterwards. It does
 // not block.
 func (n *Notifier) Stop() { n.once.Do(func() { signal.Stop(n.c) }) }
+
+// StopSelf stops the calling process with SIGSTOP before the calling
+// goroutine runs one more instruction of its own, and returns once the
+// process is continued (SIGCONT). It is how a process stops itself at a
+// breakpoint for fault injection.
+//
+// A SIGSTOP sent to the process (kill) may be taken by another thread,
+// and the caller's thread runs on in user space until the group stop
+// reaches it: long enough to finish what it was doing. Sent to the
+// calling thread itself (tgkill), the signal is pending on that thread,
+// which takes it on its way back from the syscall and stops there with
+// the rest of the process. It blocks while the process is stopped.
+func StopSelf() error {
+	runtime.LockOSThread() // the thread that sends is the thread that stops
+	defer runtime.UnlockOSThread()
+	if err := unix.Tgkill(os.Getpid(), unix.Gettid(), unix.SIGSTOP); err != nil {
+		return fmt.Errorf("proc: stop self: %w", err)
+	}
+	return nil
+}

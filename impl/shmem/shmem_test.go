@@ -3,6 +3,7 @@ package shmem_test
 import (
 	"errors"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -167,4 +168,43 @@ func itoa(n int) string {
 		b = append([]byte{byte('0' + n%10)}, b...)
 	}
 	return string(b)
+}
+
+// TestObserve: every access is reported once, before it is made, with its
+// method, location and order; the accesses still take effect.
+func TestObserve(t *testing.T) {
+	var seen []shmem.Access
+	var before uint32 // the word at 8 when the Store32 to it is reported
+	mem := shmem.NewLocal(64)
+	m := shmem.Observe(mem, func(a shmem.Access) {
+		seen = append(seen, a)
+		if a.Method == "Store32" {
+			before, _ = mem.Load32(8, shmem.Relaxed)
+		}
+	})
+	m.Store32(8, 7, shmem.Release)
+	v, _ := m.Load32(8, shmem.Acquire)
+	m.Swap32(12, 1, shmem.AcqRel)
+	m.CompareAndSwap32(12, 1, 2, shmem.AcqRel)
+	m.Store64(16, 5, shmem.Relaxed)
+	m.Add64(16, 1, shmem.AcqRel)
+	m.Load64(16, shmem.Relaxed)
+	m.StoreBytes(24, []byte("ab"))
+	m.LoadBytes(24, make([]byte, 2))
+	m.Fence(shmem.FullBarrier)
+	want := []shmem.Access{
+		{Method: "Store32", Off: 8, Order: shmem.Release}, {Method: "Load32", Off: 8, Order: shmem.Acquire},
+		{Method: "Swap32", Off: 12, Order: shmem.AcqRel}, {Method: "CompareAndSwap32", Off: 12, Order: shmem.AcqRel},
+		{Method: "Store64", Off: 16}, {Method: "Add64", Off: 16, Order: shmem.AcqRel}, {Method: "Load64", Off: 16},
+		{Method: "StoreBytes", Off: 24}, {Method: "LoadBytes", Off: 24}, {Method: "Fence", Fence: shmem.FullBarrier},
+	}
+	if !slices.Equal(seen, want) {
+		t.Errorf("observed %v\nwant %v", seen, want)
+	}
+	if before != 0 || v != 7 {
+		t.Errorf("the store was reported after it was made (%d), or not made (%d)", before, v)
+	}
+	if got, _ := mem.Load64(16, shmem.Relaxed); got != 6 {
+		t.Errorf("word at 16 = %d, want 6", got)
+	}
 }
