@@ -1,11 +1,13 @@
 package cluster_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"syscall"
@@ -174,6 +176,136 @@ func opSteps(t *testing.T) map[cluster.Op]int {
 	return steps
 }
 
+// pmFaultKinds are the faults injected while the postmaster is stopped
+// at a step of its own.
+var pmFaultKinds = []faultKind{faultKillPostmaster, faultStopPostmaster, faultKillBackend, faultKillWorker, faultFailSpawn}
+
+// handleRegistration is what the postmaster handles in a postmaster
+// cell: the victim registers a worker that ends by itself, and waits for
+// it to start.
+func handleRegistration(ctx context.Context, b *cluster.Backend) opResult {
+	h, err := b.Register(ctx, victimWorker("handled", 150))
+	if err != nil {
+		return opResult{err: err}
+	}
+	st, err := b.WaitForStartup(ctx, h)
+	return opResult{h: h, st: st, err: err}
+}
+
+// postmasterSteps measures how many accesses to shared memory the
+// postmaster makes while it handles a registration, from the backend's
+// signal to the worker's exit.
+func postmasterSteps(t *testing.T) int {
+	fx := newFaultCell(t)
+	before, err := fx.c.StopPostmasterAt(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := handleRegistration(ctxT(t), fx.victim)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	pollStatus(t, fx.victim, r.h, faultBound, func(s bgworker.PidStatus) bool { return s.Status == bgworker.Stopped })
+	after, err := fx.c.StopPostmasterAt(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after <= before {
+		t.Fatalf("the postmaster made no access (%d, then %d)", before, after)
+	}
+	return int(after - before)
+}
+
+// runPostmasterCell stops the postmaster at its k-th access after the
+// victim registers, applies f there, and checks what must hold after it.
+func runPostmasterCell(t *testing.T, f faultKind, k int) {
+	fx := newFaultCell(t)
+	pm := fx.c.PostmasterPid()
+	if _, err := fx.c.StopPostmasterAt(k); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), faultBound)
+	defer cancel()
+	done := make(chan opResult, 1)
+	go func() { done <- handleRegistration(ctx, fx.victim) }()
+	hit := waitState(pm, proc.StateStopped, 2*time.Second)
+	if !hit {
+		t.Logf("the postmaster did not reach step %d; fault injected while it runs", k)
+	} else if log, err := os.ReadFile(fx.c.ServerLogPath()); err == nil {
+		if i := bytes.LastIndex(log, []byte("postmaster: breakpoint: ")); i >= 0 {
+			line, _, _ := bytes.Cut(log[i:], []byte("\n"))
+			t.Logf("%s", line)
+		}
+	}
+	cont := func() {
+		if hit {
+			fx.signal(t, pm, syscall.SIGCONT)
+		}
+	}
+	switch f {
+	case faultKillPostmaster:
+		if err := fx.c.Kill(); err != nil {
+			t.Fatal(err)
+		}
+	case faultStopPostmaster:
+		if !hit {
+			fx.signal(t, pm, syscall.SIGSTOP)
+		}
+		time.Sleep(100 * time.Millisecond)
+		fx.signal(t, pm, syscall.SIGCONT)
+	case faultKillBackend:
+		fx.signal(t, fx.victim.Pid(), syscall.SIGKILL)
+		cont()
+	case faultKillWorker:
+		if pid := runningWorker(t, fx.c); pid != 0 {
+			t.Logf("killing worker %d", pid)
+			fx.signal(t, pid, syscall.SIGKILL)
+		}
+		cont()
+	case faultFailSpawn:
+		// The request waits in the control pipe for the stopped
+		// postmaster: it is the next thing it reads.
+		failed := make(chan error, 1)
+		go func() { failed <- fx.c.FailSpawns(2) }()
+		time.Sleep(10 * time.Millisecond)
+		cont()
+		if err := <-failed; err != nil {
+			t.Fatal(err)
+		}
+	}
+	var r opResult
+	select {
+	case r = <-done:
+	case <-time.After(faultBound):
+		t.Fatalf("register and wait: no answer within %v after %s", faultBound, f)
+	}
+	t.Logf("register and wait answered %v %v, %v", r.h, r.st, r.err)
+	switch f {
+	case faultKillPostmaster:
+		checkAllExited(t, fx)
+		return
+	case faultKillBackend:
+	default:
+		if r.err != nil || (r.st.Status != bgworker.Started && r.st.Status != bgworker.Stopped) {
+			t.Errorf("register and wait after %s: %v, %v", f, r.st, r.err)
+		}
+	}
+	if r.h != (bgworker.Handle{}) {
+		fx.handles = append(fx.handles, r.h)
+	}
+	checkSettled(t, fx)
+}
+
+// waitState reports whether pid reaches state within timeout.
+func waitState(pid int, state proc.State, timeout time.Duration) bool {
+	for end := time.Now().Add(timeout); time.Now().Before(end); time.Sleep(time.Millisecond) {
+		if st, err := proc.Stat(pid); err == nil && st.State == state {
+			return true
+		}
+	}
+	return false
+}
+
 // TestFaultMatrix injects each fault at steps of each operation and
 // checks what must hold after any fault: the operation answered (no
 // hang), every registration the postmaster adopted was launched or
@@ -188,11 +320,26 @@ func TestFaultMatrix(t *testing.T) {
 	t.Logf("fault matrix seed %d (rerun with -faults.seed %d)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, 0))
 	var steps map[cluster.Op]int
-	t.Run("steps", func(t *testing.T) { steps = opSteps(t) })
+	var pmSteps int
+	t.Run("steps", func(t *testing.T) {
+		steps = opSteps(t)
+		t.Run("postmaster", func(t *testing.T) {
+			proctest.Clean(t)
+			pmSteps = postmasterSteps(t)
+		})
+	})
 	if t.Failed() {
 		return
 	}
-	t.Logf("steps per operation: %v", steps)
+	t.Logf("steps per operation: %v; of the postmaster's handling of a registration: %d", steps, pmSteps)
+	for _, f := range pmFaultKinds {
+		for _, k := range chooseSteps(rng, pmSteps, *faultsFull, *faultsPer) {
+			t.Run(fmt.Sprintf("postmaster/%s/step-%d", f, k), func(t *testing.T) {
+				proctest.Clean(t)
+				runPostmasterCell(t, f, k)
+			})
+		}
+	}
 	for _, o := range faultOps {
 		for _, f := range faultKinds {
 			for _, k := range chooseSteps(rng, steps[o.op], *faultsFull, *faultsPer) {
@@ -377,15 +524,40 @@ func runningWorker(t *testing.T, c *cluster.Cluster) int {
 // backend left in shared memory) was launched or reported STOPPED.
 func checkSettled(t *testing.T, fx *faultCell) {
 	t.Helper()
-	b, err := fx.c.Connect(ctxT(t)) // the old backends may be gone in a crash restart
-	if err != nil {
-		t.Fatalf("connect after the fault: %v", err)
-	}
-	defer b.Close()
+	end := time.Now().Add(faultBound)
+	var b *cluster.Backend // the old backends may be gone in a crash restart
+	defer func() {
+		if b != nil {
+			b.Close()
+		}
+	}()
 	for _, h := range fx.handles {
-		pollStatus(t, b, h, faultBound, func(s bgworker.PidStatus) bool {
-			return s.Status == bgworker.Started || s.Status == bgworker.Stopped
-		})
+		for {
+			if time.Now().After(end) {
+				t.Fatalf("handle %+v neither STARTED nor STOPPED within %v", h, faultBound)
+			}
+			var err error
+			if b == nil {
+				if b, err = fx.c.Connect(ctxT(t)); err != nil {
+					t.Fatalf("connect after the fault: %v", err)
+				}
+			}
+			st, err := b.GetPid(ctxT(t), h)
+			if errors.Is(err, cluster.ErrBackendClosed) {
+				// A crash restart that began after the connection
+				// took this backend too.
+				b.Close()
+				b = nil
+				continue
+			}
+			if err != nil {
+				t.Fatalf("handle %+v: %v", h, err)
+			}
+			if st.Status == bgworker.Started || st.Status == bgworker.Stopped {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 	}
 	waitRecords(t, fx.c, "every adopted registration launched or stopped", faultBound,
 		func(recs []postmaster.Record) bool { return len(unresolved(recs)) == 0 })

@@ -167,3 +167,20 @@ func (c *Cluster) release() {
 		os.RemoveAll(c.dir)
 	}
 }
+
+// StopPostmasterAt arms a breakpoint in the postmaster (fault injection):
+// it stops itself with SIGSTOP just before its n-th access to shared
+// memory from now (n >= 1), after writing to the server log which access
+// that is; n 0 disarms. The postmaster takes such steps when it handles a
+// signal from a backend, a worker's start or exit, or a tick. Once it is
+// stopped (proc.Stat shows proc.StateStopped), kill it or send it SIGCONT.
+// It returns the number of accesses to shared memory the postmaster has
+// made so far: two calls around an event count its steps. It blocks until
+// the postmaster acknowledges (at most DefaultTimeout).
+func (c *Cluster) StopPostmasterAt(n int) (accesses uint64, err error) {
+	if n < 0 {
+		return 0, fmt.Errorf("cluster: stop postmaster at step %d: want 0 or more", n)
+	}
+	rep, err := c.ctl.call(context.Background(), postmaster.ControlRequest{Op: postmaster.OpStopAt, N: n})
+	return rep.Accesses, err
+}

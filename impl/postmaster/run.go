@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"bgwmodel/impl/bgworker"
 	"bgwmodel/impl/proc"
 	"bgwmodel/impl/shmem"
 	"bgwmodel/impl/worker"
@@ -121,7 +122,7 @@ func Run(ctx context.Context, rc RunConfig) (err error) {
 			close(done)
 		}()
 	}
-	if l.core, err = New(rc.Config, rc.Segment); err != nil {
+	if l.core, err = New(rc.Config, shmem.Observe(rc.Segment, l.observe)); err != nil {
 		return err
 	}
 	if l.death, err = proc.NewDeathPipe(); err != nil {
@@ -197,6 +198,8 @@ type loop struct {
 	workers  map[int]bool // worker pids spawned and not yet reaped
 	backends map[int]bool // backend pids spawned and not yet reaped
 	failNext int          // worker spawns still to fail (OpFailSpawns)
+	stopIn   int          // shared-memory accesses until the breakpoint (OpStopAt); 0: none
+	accesses uint64       // shared-memory accesses so far
 
 	timer   *time.Timer
 	wakeSet bool
@@ -368,8 +371,27 @@ func (l *loop) request(line []byte) error {
 	case OpShutdown:
 		l.reply(ControlReply{OK: true})
 		return l.step(Event{Kind: EventShutdown})
+	case OpStopAt:
+		l.stopIn = req.N
+		l.reply(ControlReply{OK: true, Accesses: l.accesses})
 	}
 	return nil
+}
+
+// observe counts the core's accesses to shared memory down to the armed
+// breakpoint (OpStopAt), and stops the process there. The core runs on
+// the loop's goroutine only, as do requests, so stopIn needs no lock.
+func (l *loop) observe(a shmem.Access) {
+	l.accesses++
+	if l.stopIn == 0 {
+		return
+	}
+	if l.stopIn--; l.stopIn == 0 {
+		fmt.Fprintf(l.rc.Stderr, "postmaster: breakpoint: stopped before %s\n", bgworker.DescribeAccess(a))
+		if err := proc.StopSelf(); err != nil {
+			fmt.Fprintf(l.rc.Stderr, "postmaster: breakpoint: %v\n", err)
+		}
+	}
 }
 
 // startBackend starts backend id (BackendStartup) and tells the core

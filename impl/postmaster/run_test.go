@@ -108,7 +108,7 @@ func (f *runFixture) kinds(t *testing.T) string {
 // fault injection, and shuts down on request, logging every record.
 func TestRunControl(t *testing.T) {
 	f := startRun(t, context.Background())
-	for _, bad := range []string{`nonsense`, `{"op":"dance"}`, `{"op":"start_backend","id":""}`, `{"op":"fail_spawns","n":-1}`} {
+	for _, bad := range []string{`nonsense`, `{"op":"dance"}`, `{"op":"start_backend","id":""}`, `{"op":"fail_spawns","n":-1}`, `{"op":"stop_at","n":-2}`} {
 		if rep := f.send(t, bad); rep.OK || rep.Code != postmaster.CodeBadRequest || rep.Error == "" {
 			t.Errorf("%s: %+v", bad, rep)
 		}

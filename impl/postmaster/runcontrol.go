@@ -29,6 +29,11 @@ const (
 	// OpShutdown is the same as SIGTERM to the postmaster: an orderly
 	// shutdown (EventShutdown).
 	OpShutdown ControlOp = "shutdown"
+	// OpStopAt arms a breakpoint (fault injection): the postmaster stops
+	// itself with SIGSTOP just before its [ControlRequest.N]-th access to
+	// shared memory from now (N >= 1), after writing where to its stderr;
+	// N 0 disarms. A new request replaces the old.
+	OpStopAt ControlOp = "stop_at"
 )
 
 // ControlRequest is one request line.
@@ -37,7 +42,8 @@ type ControlRequest struct {
 	Op ControlOp `json:"op"`
 	// ID names the backend (OpStartBackend): 1..64 printable ASCII bytes.
 	ID string `json:"id,omitempty"`
-	// N is the number of spawns to fail (OpFailSpawns), >= 0.
+	// N is the number of spawns to fail (OpFailSpawns), >= 0, or the
+	// step to stop at (OpStopAt), >= 0.
 	N int `json:"n,omitempty"`
 }
 
@@ -67,6 +73,10 @@ type ControlReply struct {
 	SegmentID uint64 `json:"segment_id,omitempty"`
 	// MaxWorkers is max_worker_processes (Ready).
 	MaxWorkers int `json:"max_workers,omitempty"`
+	// Accesses is the number of accesses to shared memory the
+	// postmaster has made so far (OpStopAt), so that a harness can count
+	// the steps of what it handles.
+	Accesses uint64 `json:"accesses,omitempty"`
 	// Code classifies a refusal.
 	Code ControlCode `json:"code,omitempty"`
 	// Error says why a request was refused.
@@ -88,6 +98,10 @@ func checkRequest(req ControlRequest) error {
 	case OpFailSpawns:
 		if req.N < 0 {
 			return fmt.Errorf("fail_spawns: negative count %d", req.N)
+		}
+	case OpStopAt:
+		if req.N < 0 {
+			return fmt.Errorf("stop_at: negative step %d", req.N)
 		}
 	case OpShutdown:
 	default:
