@@ -57,6 +57,14 @@
 // crash: every child gets SIGQUIT, shared memory is rebuilt in a new
 // epoch, and handles from before read STOPPED.
 //
+// To put a fault at an exact point, [Backend.StopAt] makes a backend stop
+// itself (SIGSTOP) just before a given step of its next operation — an
+// access to shared memory, an acquire or release of BackgroundWorkerLock,
+// a signal to the postmaster, a sleep on the latch — and reports the
+// [Breakpoint]: where, and whether it holds the lock. Kill it there, or
+// send it SIGCONT. [Cluster.StopPostmasterAt] does the same for the
+// postmaster's accesses to shared memory.
+//
 // # Records
 //
 // The postmaster logs every decision to [RecordsFile] in [Config.Dir],
