@@ -51,7 +51,7 @@
 //
 // [CheckDir] checks a run directory and returns a [Verdict] with one
 // [CheckResult] per check ([CheckLinearizability], [CheckPolicy],
-// [CheckWaiters], [CheckStop]); `bgw check` calls it, and so does [Run]
+// [CheckWaiters], [CheckStop], [CheckPostmaster]); `bgw check` calls it, and so does [Run]
 // at the end, so a saved directory is re-checked exactly as it was
 // checked. A check that cannot decide (the linearizability check's
 // timeout) is [Undecided], never a pass. [JudgeWaits] is the waiters
@@ -61,11 +61,22 @@
 // waiters are checked every [CheckConfig.Interval] and linearizability
 // every [CheckConfig.LinInterval] on a sound snapshot of the histories.
 //
+// The harness watches the postmaster's process too: one that exits on its
+// own while the campaign runs (a panic, a fatal error, a stray signal) is
+// recorded as the harness's Died operation, so the other checks judge the
+// run soundly, and fails [CheckPostmaster] with its exit status and the
+// server log ([PostmasterExit]). One that exits on an I/O error of its
+// record log (a full disk, a file size limit) is an infrastructure
+// failure, Run's error, like any write error of the run directory: never
+// a violation. [Result.Timeouts] counts what ran out of time (operations,
+// waits, undecided checks), apart from the violations.
+//
 // # Run directory
 //
 // [CampaignFile] (the configuration, with the seed), [HistoryDir],
 // records.jsonl, server.log and postmaster.json (the cluster's),
-// [WaitsFile], [FaultsFile], [StopFile], and the verdicts: [VerdictFile],
+// [WaitsFile], [FaultsFile], [StopFile], [PostmasterExitFile], and the
+// verdicts: [VerdictFile],
 // [ResultFile], [PolicyFile], [WaitersFile], [HTMLFile] (porcupine's view
 // of a linearizability violation) and [ReproFile] ([ReproCommand]).
 //

@@ -244,7 +244,9 @@ func (c *campaign) pollPostmaster() bool {
 	} else {
 		c.noteErr(err)
 	}
-	if cause, _ := readServerLog(c.cl.ServerLogPath()); !ioFailure(cause) {
+	if cause, _ := readServerLog(c.cl.ServerLogPath()); ioFailure(cause) {
+		c.cancel() // an infrastructure failure (see finish): nothing left to run for
+	} else {
 		c.found(fmt.Sprintf("%s: the postmaster exited on its own", CheckPostmaster))
 	}
 	return true

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
+	"bgwmodel/impl/bgworker"
 	"bgwmodel/stress"
 )
 
@@ -14,7 +17,7 @@ const checkSynopsis = "check [-timeout D] [-slots N] [-static N] [-html FILE] DI
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check", checkSynopsis, stderr)
 	timeout := fs.Duration("timeout", 2*time.Minute, "bound on the linearizability check (a timeout is UNKNOWN, never a pass)")
-	slots := fs.Int("slots", 0, "max_worker_processes (default: the run's campaign.json, else 8)")
+	slots := fs.Int("slots", 0, "max_worker_processes, 1..1024 (default: the run's campaign.json, else 8)")
 	static := fs.Int("static", 0, "number of static workers in slots 0.. (default: the run's record log, else 0)")
 	html := fs.String("html", "", "write porcupine's view of a linearizability violation to FILE")
 	fs.Usage = func() {
@@ -28,27 +31,39 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args, true); code >= 0 {
 		return code
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintf(stderr, "bgw check: no run directory or file given\n")
-		fs.Usage()
-		return exitUsage
+	switch {
+	case fs.NArg() == 0:
+		return badUsage(fs, "no run directory or file given: want DIR or FILE arguments")
+	case *timeout <= 0:
+		return badInput(fs, fmt.Sprintf("-timeout %v: want more than 0", *timeout))
+	case *slots < 0 || *slots > bgworker.MaxWorkerProcesses:
+		return badInput(fs, fmt.Sprintf("-slots %d: want 1..%d, or 0 for the run's", *slots, bgworker.MaxWorkerProcesses))
+	case *static < 0:
+		return badInput(fs, fmt.Sprintf("-static %d: want 0 or more", *static))
+	case *slots > 0 && *static > *slots:
+		return badInput(fs, fmt.Sprintf("-static %d: want at most -slots (%d)", *static, *slots))
 	}
-	if *timeout <= 0 || *slots < 0 || *static < 0 {
-		fmt.Fprintf(stderr, "bgw check: -timeout must be > 0, -slots and -static >= 0\n")
-		return exitUsage
+	if *html != "" {
+		if st, err := os.Stat(*html); err == nil && !st.Mode().IsRegular() {
+			return badInput(fs, fmt.Sprintf("-html %s: not a regular file (want a file to write)", quoteValue(*html)))
+		}
+		if err := existingDir(filepath.Dir(*html)); err != nil {
+			return badInput(fs, fmt.Sprintf("-html %s: %s: %v (want a file in an existing directory)", quoteValue(*html), filepath.Dir(*html), err))
+		}
 	}
 	opts := stress.CheckOptions{Timeout: *timeout, Slots: *slots, Static: *static}
 	var dirs, files []string
 	for _, a := range fs.Args() {
 		st, err := os.Stat(a)
-		if err != nil {
-			fmt.Fprintf(stderr, "bgw check: %v\n", err)
-			return exitUsage
-		}
-		if st.IsDir() {
+		switch {
+		case err != nil:
+			return badInput(fs, fmt.Sprintf("%s: %v (want a run directory or a history file)", a, errReason(err)))
+		case st.IsDir():
 			dirs = append(dirs, a)
-		} else {
+		case st.Mode().IsRegular():
 			files = append(files, a)
+		default:
+			return badInput(fs, fmt.Sprintf("%s: not a regular file or a directory (want a run directory or a history file)", a))
 		}
 	}
 	type input struct {
@@ -66,25 +81,21 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		inputs = append(inputs, input{name, func() (*stress.Verdict, error) { return stress.CheckFiles(files, opts) }})
 	}
-	// A bad file is exit 2 whatever else happened; then a violation is
-	// exit 1; then an undecided check is exit 2.
-	var bad, failed, undecided bool
+	// A bad input is exit 2 with one line and no verdict, whatever else
+	// happened; then a violation is exit 1; then an undecided check is
+	// exit 2.
+	var out bytes.Buffer
+	var toDraw *stress.Verdict
+	var failed, undecided bool
 	for _, in := range inputs {
 		v, err := in.check()
 		if err != nil {
-			fmt.Fprintf(stderr, "bgw check: %v\n", err)
-			bad = true
-			continue
+			return badInput(fs, err)
 		}
-		fmt.Fprintf(stdout, "%v: %s\n", v.Outcome(), in.name)
-		fmt.Fprint(stdout, v)
-		if *html != "" && v.Report.Violation() != nil {
-			if err := stress.WriteHTML(v, *html); err != nil {
-				fmt.Fprintf(stderr, "bgw check: %v\n", err)
-				bad = true
-			} else {
-				fmt.Fprintf(stdout, "wrote %s\n", *html)
-			}
+		fmt.Fprintf(&out, "%v: %s\n", v.Outcome(), in.name)
+		fmt.Fprint(&out, v)
+		if v.Report.Violation() != nil && toDraw == nil {
+			toDraw = v
 		}
 		switch v.Outcome() {
 		case stress.Fail:
@@ -93,9 +104,15 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			undecided = true
 		}
 	}
+	if *html != "" && toDraw != nil {
+		if err := stress.WriteHTML(toDraw, *html); err != nil {
+			fmt.Fprintf(stderr, "bgw check: -html %s: %s\n", *html, oneLine(err.Error()))
+			return exitUsage
+		}
+		fmt.Fprintf(&out, "wrote %s\n", *html)
+	}
+	stdout.Write(out.Bytes())
 	switch {
-	case bad:
-		return exitUsage
 	case failed:
 		return exitViolation
 	case undecided:

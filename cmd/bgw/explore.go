@@ -33,7 +33,7 @@ func parseModels(s string, allowAll bool) ([]explore.ModelKind, error) {
 		if allowAll {
 			want = "sc, tso, view or all"
 		}
-		return nil, fmt.Errorf("unknown model %q (want %s)", s, want)
+		return nil, fmt.Errorf("-model %s: unknown model (want %s)", quoteValue(s), want)
 	}
 	return []explore.ModelKind{m}, nil
 }
@@ -42,11 +42,11 @@ func parseModels(s string, allowAll bool) ([]explore.ModelKind, error) {
 func parseVariant(flaws, mutants string) (protocol.Variant, error) {
 	fs, err := flaw.ParseSet(flaws)
 	if err != nil {
-		return protocol.Variant{}, fmt.Errorf("unknown flaw in %q (known: %s)", flaws, strings.Join(flaw.Names(), ", "))
+		return protocol.Variant{}, fmt.Errorf("-flaw %s: unknown flaw (known: %s)", quoteValue(flaws), strings.Join(flaw.Names(), ", "))
 	}
 	ms, err := protocol.ParseMutants(mutants)
 	if err != nil {
-		return protocol.Variant{}, err
+		return protocol.Variant{}, fmt.Errorf("-mutant %s: %s", quoteValue(mutants), trimPackage(err.Error()))
 	}
 	return protocol.Variant{Flaws: fs, Mutants: ms}, nil
 }
@@ -90,17 +90,15 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	x, err := newTarget(*scenario, *model, *flaws, *mutants, true)
-	if err != nil {
-		fmt.Fprintf(stderr, "bgw explore: %v\n", err)
-		return exitUsage
-	}
-	if *bound < explore.Unbounded {
-		fmt.Fprintf(stderr, "bgw explore: -bound %d (want -1 for unbounded, or N >= 0)\n", *bound)
-		return exitUsage
-	}
-	if *random < 0 || *budget < 0 {
-		fmt.Fprintf(stderr, "bgw explore: -random and -budget must not be negative\n")
-		return exitUsage
+	switch {
+	case err != nil:
+		return badInput(fs, err)
+	case *bound < explore.Unbounded:
+		return badInput(fs, fmt.Sprintf("-bound %d: want -1 for unbounded, or N >= 0", *bound))
+	case *budget < 0:
+		return badInput(fs, fmt.Sprintf("-budget %v: want 0 (none) or more", *budget))
+	case *random < 0:
+		return badInput(fs, fmt.Sprintf("-random %d: want 0 (DFS) or more executions", *random))
 	}
 	opt := explore.Options{PreemptionBound: *bound, Budget: *budget}
 	how := fmt.Sprintf("DFS, preemption bound %d", *bound)
@@ -117,14 +115,13 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 	for _, s := range x.scenarios {
 		es, err := s.Build(x.variant)
 		if err != nil {
-			fmt.Fprintf(stderr, "bgw explore: %v\n", err)
-			return exitUsage
+			return badInput(fs, fmt.Sprintf("scenario %s with %s: %s", s.Name, x.variant, trimPackage(err.Error())))
 		}
 		for _, m := range x.models {
 			opt.Model = m
 			rep, err := explore.Explore(es, opt)
 			if err != nil {
-				fmt.Fprintf(stderr, "bgw explore: %s/%s: %v\n", s.Name, m, err)
+				fmt.Fprintf(stderr, "bgw explore: %s/%s: %s\n", s.Name, m, oneLine(trimPackage(err.Error())))
 				return exitUsage
 			}
 			total += rep.Executions
@@ -145,7 +142,7 @@ func runExplore(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "FAIL  %-28s %s (execution %d, %d steps)\n", name, firstLine(f.Error()), rep.Executions, f.Steps)
 			sh, err := explore.Shrink(es, f.Trace, 0)
 			if err != nil {
-				fmt.Fprintf(stderr, "bgw explore: shrinking %s: %v\n", name, err)
+				fmt.Fprintf(stderr, "bgw explore: shrinking %s: %s\n", name, oneLine(trimPackage(err.Error())))
 				return exitUsage
 			}
 			failures = append(failures, found{scenario: s.Name, model: m, failure: f, shrunk: sh})
@@ -185,7 +182,7 @@ func newTarget(scenario, model, flaws, mutants string, allowAll bool) (*exploreT
 		if allowAll {
 			want += " or all"
 		}
-		return nil, fmt.Errorf("unknown scenario %q (want %s)", scenario, want)
+		return nil, fmt.Errorf("-scenario %s: unknown scenario (want %s)", quoteValue(scenario), want)
 	}
 	x.scenarios = []*protocol.Scenario{s}
 	return x, nil

@@ -122,32 +122,9 @@ func TestExploreMutantAndRandom(t *testing.T) {
 	}
 }
 
-func TestExploreUsage(t *testing.T) {
-	for _, c := range []struct {
-		args []string
-		want string // in stderr
-	}{
-		{[]string{"-scenario", "nope"}, `unknown scenario "nope" (want crash-reinit, `},
-		{[]string{"-model", "arm"}, `unknown model "arm" (want sc, tso, view or all)`},
-		{[]string{"-flaw", "nope"}, `unknown flaw in "nope" (known: `},
-		{[]string{"-mutant", "nope"}, `unknown mutant "nope" (known: `},
-		{[]string{"-bound", "-2"}, "-bound -2"},
-		{[]string{"-random", "-1"}, "must not be negative"},
-		{[]string{"stray"}, `unexpected argument "stray"`},
-		{[]string{"-budget", "soon"}, "invalid value"},
-	} {
-		code, out, errs := bgw(t, append([]string{"explore"}, c.args...)...)
-		if code != exitUsage || !strings.Contains(errs, c.want) || out != "" {
-			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2 and %q", c.args, code, errs, out, c.want)
-		}
-		if strings.Count(strings.TrimSpace(errs), "\n") > 0 && !strings.Contains(errs, "usage:") {
-			t.Errorf("%v: more than one line without usage: %q", c.args, errs)
-		}
-	}
-	code, _, errs := bgw(t, "explore", "-h")
-	if code != exitOK || !strings.Contains(errs, "usage: bgw explore") {
-		t.Errorf("-h: exit %d, %q", code, errs)
-	}
+// TestExploreList: -list lists the scenarios and mutants (TestBadInput
+// has the bad flags).
+func TestExploreList(t *testing.T) {
 	code, out, _ := bgw(t, "explore", "-list")
 	for _, want := range []string{"scenarios:", "register-vs-forget", "mutants", "no-forget-fsc", "store-pmsignal-set", "relaxed-pmsignal-set"} {
 		if code != exitOK || !strings.Contains(out, want) {

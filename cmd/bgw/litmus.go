@@ -18,14 +18,13 @@ func runLitmus(args []string, stdout, stderr io.Writer) int {
 	}
 	models, err := parseModels(*model, true)
 	if err != nil {
-		fmt.Fprintf(stderr, "bgw litmus: %v\n", err)
-		return exitUsage
+		return badInput(fs, err)
 	}
 	var results []explore.LitmusResult
 	for _, m := range models {
 		rs, err := explore.RunLitmus(string(m))
 		if err != nil {
-			fmt.Fprintf(stderr, "bgw litmus: %v\n", err)
+			fmt.Fprintf(stderr, "bgw litmus: %s\n", oneLine(trimPackage(err.Error())))
 			return exitUsage
 		}
 		results = append(results, rs...)

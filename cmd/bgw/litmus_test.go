@@ -40,10 +40,4 @@ func TestLitmusText(t *testing.T) {
 			t.Errorf("output lacks %q", want)
 		}
 	}
-	if code, _, errs := bgw(t, "litmus", "-model", "arm"); code != exitUsage || !strings.Contains(errs, `unknown model "arm"`) {
-		t.Errorf("bad model: exit %d %q", code, errs)
-	}
-	if code, _, errs := bgw(t, "litmus", "-h"); code != exitOK || !strings.Contains(errs, "usage: bgw litmus") {
-		t.Errorf("-h: exit %d %q", code, errs)
-	}
 }

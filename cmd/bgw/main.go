@@ -23,8 +23,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"bgwmodel/impl/cluster"
 	"bgwmodel/stress"
@@ -63,20 +66,30 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	cmds := commands()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
+		fmt.Fprintf(stderr, "bgw: no command given (want %s; run \"bgw -h\" for usage)\n", commandList(cmds))
+		return exitUsage
+	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
 		usage(stderr, cmds)
-		if len(args) == 0 {
-			return exitUsage
-		}
 		return exitOK
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "bgw: unknown command %q\n", args[0])
-		usage(stderr, cmds)
+		fmt.Fprintf(stderr, "bgw: unknown command %s (want %s; run \"bgw -h\" for usage)\n", quoteValue(args[0]), commandList(cmds))
 		return exitUsage
 	}
 	return c.run(args[1:], stdout, stderr)
+}
+
+// commandList returns "check, explore, ... or stress".
+func commandList(cmds map[string]command) string {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 func usage(w io.Writer, cmds map[string]command) {
@@ -106,18 +119,114 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 }
 
 // parseFlags parses args and returns the exit code to stop with, or -1 to
-// go on. -h is not an error; a stray positional argument is.
+// go on: -h prints the full usage (exit 0); a bad flag, or a stray
+// argument unless allowArgs, is one line on stderr (exit 2).
 func parseFlags(fs *flag.FlagSet, args []string, allowArgs bool) int {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if !allowArgs && fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), strings.Join(fs.Args(), " "))
-		fs.Usage()
-		return exitUsage
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	fs.Usage = usage
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+		return exitOK
+	case err != nil:
+		return badUsage(fs, flagProblem(fs, err))
+	case !allowArgs && fs.NArg() > 0:
+		return badUsage(fs, fmt.Sprintf("unexpected argument %s: %s takes flags only", quoteValue(fs.Arg(0)), fs.Name()))
 	}
 	return -1
+}
+
+// badUsage reports a problem with the command line as one line on
+// stderr, with a hint, and returns exitUsage.
+func badUsage(fs *flag.FlagSet, problem string) int {
+	fmt.Fprintf(fs.Output(), "%s: %s (run \"%s -h\" for usage)\n", fs.Name(), oneLine(problem), fs.Name())
+	return exitUsage
+}
+
+// badInput reports bad input (a flag's value, a file) as one line on
+// stderr and returns exitUsage: the problem says what is wrong, where (a
+// flag, FILE:LINE) and what is accepted.
+func badInput(fs *flag.FlagSet, problem any) int {
+	fmt.Fprintf(fs.Output(), "%s: %s\n", fs.Name(), oneLine(trimPackage(fmt.Sprint(problem))))
+	return exitUsage
+}
+
+// Errors of the flag package, turned into "-NAME VALUE: want KIND".
+var (
+	flagUndefined = regexp.MustCompile(`^flag provided but not defined: -+(.*)$`)
+	flagInvalid   = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-(\S+): (.*)$`)
+	flagNoArg     = regexp.MustCompile(`^flag needs an argument: -+(.*)$`)
+)
+
+// flagProblem turns an error of fs.Parse into what went wrong and what is
+// accepted.
+func flagProblem(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	if m := flagUndefined.FindStringSubmatch(msg); m != nil {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, "-"+f.Name) })
+		return fmt.Sprintf("unknown flag -%s (known: %s)", m[1], strings.Join(names, ", "))
+	}
+	if m := flagInvalid.FindStringSubmatch(msg); m != nil {
+		want := flagKind(fs.Lookup(m[2]))
+		if strings.Contains(m[3], "out of range") {
+			want += " in range"
+		}
+		return fmt.Sprintf("-%s %s: want %s", m[2], quoteValue(m[1]), want)
+	}
+	if m := flagNoArg.FindStringSubmatch(msg); m != nil {
+		return fmt.Sprintf("-%s: no value given: want %s", m[1], flagKind(fs.Lookup(m[1])))
+	}
+	return msg
+}
+
+// flagKind says what values a flag takes.
+func flagKind(f *flag.Flag) string {
+	if f == nil {
+		return "a value"
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return "a value"
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "true or false"
+	case int, int64:
+		return "an integer"
+	case uint, uint64:
+		return "an integer >= 0"
+	case time.Duration:
+		return `a duration such as "25s" or "500ms"`
+	}
+	return "a value"
+}
+
+// quoteValue returns v as typed, quoted only if it is empty or holds
+// spaces or quotes.
+func quoteValue(v string) string {
+	if v == "" || strings.ContainsAny(v, " \t\n\"':") {
+		return strconv.Quote(v)
+	}
+	return v
+}
+
+// oneLine folds a message onto one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// trimPackage drops the package prefixes of an error from a library
+// ("stress: ", "linearizability: ", ...), at its start and after a
+// wrapping message's colon: the command's name prefixes the line.
+func trimPackage(s string) string {
+	for _, p := range []string{"stress: ", "linearizability: ", "explore: ", "protocol: ", "flaw: "} {
+		s = strings.TrimPrefix(s, p)
+		s = strings.ReplaceAll(s, ": "+p, ": ")
+	}
+	return s
 }

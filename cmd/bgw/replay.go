@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,46 +10,51 @@ import (
 	"bgwmodel/explore/protocol"
 )
 
+const replaySynopsis = "replay [-scenario NAME] [-flaw NAME[,NAME]] [-mutant NAME[,NAME]] TRACE | -file FILE"
+
 func runReplay(args []string, stdout, stderr io.Writer) int {
-	fs := newFlags("replay", "replay [-scenario NAME] [-flaw NAME[,NAME]] [-mutant NAME[,NAME]] TRACE", stderr)
+	fs := newFlags("replay", replaySynopsis, stderr)
 	scenario := fs.String("scenario", "", "the scenario the trace was made in (bgw explore -list), or a litmus test (bgw litmus); if omitted, the one scenario the whole trace fits")
 	flaws := fs.String("flaw", "", "comma-separated seed flaws the trace was made with")
 	mutants := fs.String("mutant", "", "comma-separated mutants the trace was made with")
+	file := fs.String("file", "", "read the trace from FILE instead of the argument: one line (blank lines and # comments are ignored)")
 	if code := parseFlags(fs, args, true); code >= 0 {
 		return code
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintf(stderr, "bgw replay: want exactly one TRACE argument (as \"view:t0*3.t1.r1\"), got %d\n", fs.NArg())
-		fs.Usage()
-		return exitUsage
+	var trace, where string // where: "FILE:LINE: " for a trace read from a file
+	switch {
+	case *file != "" && fs.NArg() > 0:
+		return badUsage(fs, fmt.Sprintf("unexpected argument %s: give the TRACE as an argument or with -file, not both", quoteValue(fs.Arg(0))))
+	case *file != "":
+		t, line, err := readTraceFile(*file)
+		if err != nil {
+			return badInput(fs, err)
+		}
+		trace, where = t, fmt.Sprintf("%s:%d: ", *file, line)
+	case fs.NArg() != 1:
+		return badUsage(fs, fmt.Sprintf("want exactly one TRACE argument (as \"view:t0*3.t1.r1\") or -file FILE, got %d arguments", fs.NArg()))
+	default:
+		trace = fs.Arg(0)
 	}
-	trace := fs.Arg(0)
 	tr, err := explore.ParseTrace(trace)
 	if err != nil {
-		fmt.Fprintf(stderr, "bgw replay: %v\n", err)
-		return exitUsage
+		return badInput(fs, where+trimPackage(err.Error()))
 	}
 	if *scenario == "" {
 		name, err := findScenario(trace, *flaws, *mutants)
 		if err != nil {
-			fmt.Fprintf(stderr, "bgw replay: %v\n", err)
-			return exitUsage
+			return badInput(fs, where+err.Error())
 		}
 		*scenario = name
 	}
 	es, label, err := replayScenario(*scenario, *flaws, *mutants)
 	if err != nil {
-		fmt.Fprintf(stderr, "bgw replay: %v\n", err)
-		return exitUsage
+		return badInput(fs, err)
 	}
 	r, err := explore.Replay(es, trace)
 	if err != nil {
-		if errors.Is(err, explore.ErrTraceMismatch) || errors.Is(err, explore.ErrBadTrace) {
-			fmt.Fprintf(stderr, "bgw replay: %v\n", err)
-			return exitUsage
-		}
-		fmt.Fprintf(stderr, "bgw replay: %v\n", err)
-		return exitUsage
+		// The trace does not fit the scenario, or is bad: bad input.
+		return badInput(fs, where+trimPackage(err.Error()))
 	}
 	fmt.Fprintf(stdout, "replaying %s under %s: %d steps, %d preemptions\n\n", label, tr.Model, r.Steps, r.Preemptions)
 	fmt.Fprint(stdout, readable(r.Table).String())
@@ -64,6 +68,30 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\nok: the execution ends normally and passes every check\n")
 	}
 	return exitOK
+}
+
+// readTraceFile reads the one trace of a file and returns it with its
+// line number; blank lines and lines starting with # are ignored.
+func readTraceFile(path string) (string, int, error) {
+	data, err := readRegular(path)
+	if err != nil {
+		return "", 0, fmt.Errorf("-file %s: %w (want a file holding a trace)", quoteValue(path), err)
+	}
+	trace, at := "", 0
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if at != 0 {
+			return "", 0, fmt.Errorf("%s:%d: a second trace (the first is on line %d): want one trace per file", path, i+1, at)
+		}
+		trace, at = line, i+1
+	}
+	if at == 0 {
+		return "", 0, fmt.Errorf("%s: no trace in the file: want one line such as \"view:t0*3.t1.r1\"", path)
+	}
+	return trace, at, nil
 }
 
 // findScenario returns the one scenario or litmus test whose execution the
@@ -87,7 +115,7 @@ func findScenario(trace, flaws, mutants string) (string, error) {
 	}
 	switch len(fits) {
 	case 0:
-		return "", fmt.Errorf("the trace fits no scenario%s: give -scenario", withVariant(flaws, mutants))
+		return "", fmt.Errorf("the trace fits no scenario%s: give -scenario (see bgw explore -list, bgw litmus)", withVariant(flaws, mutants))
 	case 1:
 		return fits[0], nil
 	}

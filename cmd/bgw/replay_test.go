@@ -43,28 +43,3 @@ func TestReplay(t *testing.T) {
 		t.Errorf("MP witness: exit %d\n%s", code, out)
 	}
 }
-
-func TestReplayUsage(t *testing.T) {
-	for _, c := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"sc:"}, "the trace fits several scenarios (crash-reinit, "},
-		{[]string{"sc:t9*40"}, "the trace fits no scenario or litmus test: give -scenario"},
-		{[]string{"-scenario", "reuse"}, "want exactly one TRACE"},
-		{[]string{"-scenario", "reuse", "arm:t0"}, "bad trace"},
-		{[]string{"-scenario", "reuse", "sc:t0.x1"}, `unknown choice kind 'x'`},
-		{[]string{"-scenario", "reuse", "sc:t7"}, "trace does not fit"},
-		{[]string{"-scenario", "nope", "sc:"}, `unknown scenario "nope" (want crash-reinit,`},
-		{[]string{"-scenario", "reuse", "-flaw", "nope", "sc:"}, "unknown flaw"},
-		{[]string{"-scenario", "MP", "-flaw", "silent-forget", "view:"}, "do not apply to litmus test"},
-	} {
-		code, out, errs := bgw(t, append([]string{"replay"}, c.args...)...)
-		if code != exitUsage || !strings.Contains(errs, c.want) || out != "" {
-			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2 and %q", c.args, code, errs, out, c.want)
-		}
-	}
-	if code, _, errs := bgw(t, "replay", "-h"); code != exitOK || !strings.Contains(errs, "usage: bgw replay") {
-		t.Errorf("-h: exit %d %q", code, errs)
-	}
-}

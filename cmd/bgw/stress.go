@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -17,7 +19,7 @@ import (
 	"bgwmodel/stress"
 )
 
-const stressSynopsis = "stress [-duration D] [-seed N] [-backends N] [-slots N] [-faults LIST] [-flaw NAME] [-out DIR] [-config FILE] [-stop-on-violation=BOOL] [-runs N] [-keep] [-print-config]"
+const stressSynopsis = "stress [-duration D] [-seed N] [-backends N] [-slots N] [-faults LIST] [-flaw NAME] [-out DIR] [-config FILE] [-stop-on-violation=BOOL] [-soak N] [-keep] [-print-config]"
 
 // stressFlags are bgw stress's flags.
 type stressFlags struct {
@@ -30,35 +32,39 @@ type stressFlags struct {
 	out         string
 	config      string
 	stopOn      bool
-	runs        int
+	soak        int // -soak, or its alias -runs
 	keep        bool
 	printConfig bool
 	set         map[string]bool
+	fs          *flag.FlagSet
 }
 
 func runStress(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("stress", stressSynopsis, stderr)
-	var f stressFlags
+	f := stressFlags{fs: fs}
 	fs.DurationVar(&f.duration, "duration", 0, "how long the workload and the faults run (default: the configuration's, 25s)")
 	fs.Int64Var(&f.seed, "seed", 0, "seed of the harness's random choices; 0 picks one (always printed)")
-	fs.IntVar(&f.backends, "backends", 0, "backends running operations at once (default: the configuration's, 5)")
-	fs.IntVar(&f.slots, "slots", 0, "max_worker_processes (default: the configuration's, 12)")
+	fs.IntVar(&f.backends, "backends", 0, "backends running operations at once, 1..64 (default: the configuration's, 5)")
+	fs.IntVar(&f.slots, "slots", 0, "max_worker_processes, 1..1024 (default: the configuration's, 12)")
 	fs.StringVar(&f.faults, "faults", "default", "faults to inject, comma-separated: "+faultNames()+"; none; or default")
 	fs.StringVar(&f.flaw, "flaw", "", "seed defect to bring back (see bgw flaws); only the x86-visible ones")
-	fs.StringVar(&f.out, "out", ".", "directory in which to write the run directory bgw-out-SEED on a violation")
+	fs.StringVar(&f.out, "out", ".", "existing directory in which to write the run directory bgw-out-SEED on a violation or a hang")
 	fs.StringVar(&f.config, "config", "", "JSON configuration read over the embedded default (see -print-config)")
 	fs.BoolVar(&f.stopOn, "stop-on-violation", true, "end the campaign at the first violation found while it runs")
-	fs.IntVar(&f.runs, "runs", 1, "run N campaigns with seeds SEED, SEED+1, ... and report the totals")
+	fs.IntVar(&f.soak, "soak", 0, "a soak: run N campaigns (each as the other flags say) with seeds SEED, SEED+1, ...;\n"+
+		"print one line per campaign and the totals: operations, faults, violations, timeouts, hangs")
+	fs.IntVar(&f.soak, "runs", 0, "alias of -soak")
 	fs.BoolVar(&f.keep, "keep", false, "keep the run directory even when every check passes")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the embedded default configuration and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: bgw %s\n\n", stressSynopsis)
 		fmt.Fprintf(stderr, "Runs a stress campaign: a real cluster (postmaster, backends, workers as processes),\n"+
 			"a random mix of operations and faults, then checks linearizability, the postmaster's\n"+
-			"policy, that no waiter was left waiting, and that the stop left no process.\n\n")
+			"policy, that no waiter was left waiting, that the stop left no process, and that the\n"+
+			"postmaster survived until the harness stopped or killed it. With -soak N, N campaigns.\n\n")
 		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nexit codes: 0 every check passed, 1 a violation (written to -out), 2 bad usage,\n"+
-			"an infrastructure failure, or an undecided check\n")
+		fmt.Fprintf(stderr, "\nexit codes: 0 every check passed (in every campaign), 1 a violation (written to -out),\n"+
+			"2 bad usage, an infrastructure failure, a hang, or an undecided check\n")
 	}
 	if code := parseFlags(fs, args, false); code >= 0 {
 		return code
@@ -71,23 +77,68 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	cfg, err := f.configure()
 	if err != nil {
-		fmt.Fprintf(stderr, "bgw stress: %v\n", err)
-		return exitUsage
+		return badInput(fs, err)
 	}
-	if f.runs < 1 {
-		fmt.Fprintf(stderr, "bgw stress: -runs %d: want at least 1\n", f.runs)
-		return exitUsage
+	soak := f.set["soak"] || f.set["runs"]
+	if soak && f.soak < 1 {
+		name := "soak"
+		if !f.set["soak"] {
+			name = "runs"
+		}
+		return badInput(fs, fmt.Sprintf("-%s %d: want a number of campaigns, at least 1", name, f.soak))
 	}
-	if st, err := os.Stat(f.out); err != nil || !st.IsDir() {
-		fmt.Fprintf(stderr, "bgw stress: -out %s: not a directory\n", f.out)
-		return exitUsage
+	if err := existingDir(f.out); err != nil {
+		return badInput(fs, fmt.Sprintf("-out %s: %v (want an existing directory)", quoteValue(f.out), err))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if f.runs == 1 {
-		return stressOnce(ctx, cfg, &f, stdout, stderr)
+	s := &stressCmd{f: &f, stdout: stdout, stderr: stderr}
+	if !soak {
+		return s.once(ctx, cfg)
 	}
-	return stressMany(ctx, cfg, &f, stdout, stderr)
+	return s.soakRun(ctx, cfg)
+}
+
+// existingDir checks that path is a directory.
+func existingDir(path string) error {
+	st, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return errReason(err)
+	case !st.IsDir():
+		return errors.New("not a directory")
+	}
+	return nil
+}
+
+// errReason is the reason of a file system error, without the path the
+// message names already.
+func errReason(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// readRegular reads a regular file (a FIFO or a device would block or
+// never end).
+func readRegular(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, errReason(err)
+	}
+	if !st.Mode().IsRegular() {
+		if st.IsDir() {
+			return nil, errors.New("is a directory")
+		}
+		return nil, errors.New("not a regular file")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errReason(err)
+	}
+	return data, nil
 }
 
 func faultNames() string {
@@ -98,16 +149,26 @@ func faultNames() string {
 	return strings.Join(names, ", ")
 }
 
+// fieldFlags maps the configuration's fields to the flags that set them.
+var fieldFlags = map[string]string{"duration": "duration", "backends": "backends", "careful": "backends",
+	"slots": "slots", "static_workers": "slots", "flaw": "flaw"}
+
 // configure builds the configuration from -config and the flags given.
+// Its errors say where: a flag ("-backends 0: want 1..64") or the file
+// ("FILE:LINE: field: reason").
 func (f *stressFlags) configure() (stress.Config, error) {
 	cfg := stress.DefaultConfig()
 	if f.config != "" {
-		data, err := os.ReadFile(f.config)
+		data, err := readRegular(f.config)
 		if err != nil {
-			return cfg, err
+			return cfg, fmt.Errorf("-config %s: %w (want a JSON file; see -print-config)", quoteValue(f.config), err)
 		}
 		if cfg, err = stress.ParseConfig(f.config, data); err != nil {
-			return cfg, errors.New(strings.TrimPrefix(err.Error(), "stress: "))
+			var ce *stress.ConfigError
+			if errors.As(err, &ce) && ce.Field == "" {
+				return cfg, fmt.Errorf("%w (want a JSON object such as -print-config prints)", err)
+			}
+			return cfg, err
 		}
 	}
 	if f.set["duration"] {
@@ -125,19 +186,22 @@ func (f *stressFlags) configure() (stress.Config, error) {
 	}
 	if f.set["faults"] {
 		if err := cfg.SetFaults(f.faults); err != nil {
-			return cfg, fmt.Errorf("-faults: %s", strings.TrimPrefix(err.Error(), "stress: "))
+			return cfg, fmt.Errorf("-faults %s: %s", quoteValue(f.faults), trimPackage(err.Error()))
 		}
 	}
 	if f.set["flaw"] {
 		set, err := flaw.ParseSet(f.flaw)
 		if err != nil {
-			return cfg, fmt.Errorf("-flaw: %v", err)
+			return cfg, fmt.Errorf("-flaw %s: %s", quoteValue(f.flaw), trimPackage(err.Error()))
 		}
 		for _, fl := range set.Flaws() {
 			if e, _ := fl.Entry(); e.Weak {
-				return cfg, fmt.Errorf("-flaw %s: %s\n"+
-					"  This flaw shows only under a weak memory model; x86 is too strong for stress to see it.\n"+
-					"  Run the explorer instead: bgw explore -flaw %s -model view", fl, e.Shows, fl)
+				which := ""
+				if len(set.Flaws()) > 1 {
+					which = fl.String() + " "
+				}
+				return cfg, fmt.Errorf("-flaw %s: %sshows only under a weak memory model (%s), and x86 is too strong for stress to see it: "+
+					"run the explorer instead: bgw explore -flaw %s -model view", quoteValue(f.flaw), which, strings.TrimPrefix(e.Shows, "weak memory: "), fl)
 			}
 		}
 		cfg.Flaw = set.String()
@@ -149,7 +213,17 @@ func (f *stressFlags) configure() (stress.Config, error) {
 		cfg.Check.StopOnViolation = f.stopOn
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, errors.New(strings.TrimPrefix(err.Error(), "stress: "))
+		var ce *stress.ConfigError
+		if errors.As(err, &ce) {
+			if name := fieldFlags[ce.Field]; f.set[name] {
+				reason, _, _ := strings.Cut(ce.Err.Error(), ", got ")
+				return cfg, fmt.Errorf("-%s %s: %s", name, quoteValue(f.fs.Lookup(name).Value.String()), reason)
+			}
+			if f.config != "" {
+				return cfg, fmt.Errorf("%s: %s: %w (with the flags given)", f.config, ce.Field, ce.Err)
+			}
+		}
+		return cfg, err
 	}
 	return cfg, nil
 }
@@ -167,36 +241,133 @@ func freshDir(parent string, seed int64) string {
 	}
 }
 
-// campaign runs one campaign in a temporary directory under -out and
-// renames it to a fresh bgw-out-SEED if it is to be kept. It returns the
-// result (nil on an infrastructure failure, reported on stderr) and where
-// the run directory is ("" if removed).
-func campaign(ctx context.Context, cfg stress.Config, f *stressFlags, progress func(stress.Progress), stderr io.Writer) (*stress.Result, string) {
-	final := freshDir(f.out, cfg.Seed)
-	tmp, err := os.MkdirTemp(f.out, fmt.Sprintf(".bgw-tmp-%d-", cfg.Seed))
-	if err != nil {
-		fmt.Fprintf(stderr, "bgw stress: %v\n", err)
-		return nil, ""
+// The campaign watchdog. Tests shrink the bounds and stand in a wedged
+// campaign for stress.Run.
+var (
+	// hangBound is how long a campaign may run before it is a hang: its
+	// duration plus generous budgets for its start, its stop (bounded by
+	// the cluster) and its checks (check.timeout).
+	hangBound = func(cfg stress.Config) time.Duration {
+		return cfg.Duration.D() + cfg.Check.Timeout.D() + 3*time.Minute
 	}
-	res, err := stress.Run(ctx, cfg, stress.Options{Dir: tmp, ReproDir: final, Progress: progress})
+	// hangGrace is how long a hung campaign has to return once
+	// cancelled; after that bgw gives up on the process.
+	hangGrace = time.Minute
+	// runCampaign runs one campaign.
+	runCampaign = stress.Run
+	// inflight counts the campaigns running, which a wedged one outlives.
+	inflight sync.WaitGroup
+)
+
+// goroutinesFile is the goroutine dump written into the run directory of
+// a campaign that hung.
+const goroutinesFile = "goroutines.txt"
+
+// stressCmd runs bgw stress's campaigns.
+type stressCmd struct {
+	f              *stressFlags
+	stdout, stderr io.Writer
+}
+
+// ran is what runCampaign returned.
+type ran struct {
+	res *stress.Result
+	err error
+}
+
+// outcome is how one campaign went.
+type outcome struct {
+	res    *stress.Result // nil on an infrastructure failure or a hang
+	dir    string         // the run directory kept, or ""
+	err    error          // the infrastructure failure, or what hung
+	hang   bool           // it did not return within hangBound
+	wedged bool           // nor within hangGrace once cancelled
+}
+
+// campaign runs one campaign in a temporary directory under -out, under
+// the watchdog, and renames the directory to a fresh bgw-out-SEED if it
+// is to be kept (a violation, an undecided check, a hang, or -keep); an
+// infrastructure failure leaves nothing behind.
+func (s *stressCmd) campaign(ctx context.Context, cfg stress.Config, progress func(stress.Progress)) outcome {
+	final := freshDir(s.f.out, cfg.Seed)
+	tmp, err := os.MkdirTemp(s.f.out, fmt.Sprintf(".bgw-tmp-%d-", cfg.Seed))
 	if err != nil {
-		os.RemoveAll(tmp)
-		fmt.Fprintf(stderr, "bgw stress: seed %d: %v\n", cfg.Seed, err)
-		if errors.Is(err, stress.ErrWeakFlaw) {
-			fmt.Fprintf(stderr, "  run the explorer instead: bgw explore -flaw %s -model view\n", cfg.Flaw)
-		}
-		return nil, ""
+		return outcome{err: fmt.Errorf("-out %s: cannot create the run directory: %w", s.f.out, errReason(err))}
 	}
-	if res.Verdict.Outcome() == stress.Pass && !f.keep {
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan ran, 1)
+	inflight.Add(1)
+	go func() {
+		defer inflight.Done()
+		res, err := runCampaign(cctx, cfg, stress.Options{Dir: tmp, ReproDir: final, Progress: progress})
+		done <- ran{res, err}
+	}()
+	bound := hangBound(cfg)
+	watchdog := time.NewTimer(bound)
+	defer watchdog.Stop()
+	var r ran
+	select {
+	case r = <-done:
+	case <-watchdog.C:
+		return s.hung(cfg, bound, tmp, final, cancel, done)
+	}
+	if r.err != nil {
 		os.RemoveAll(tmp)
-		return res, ""
+		return outcome{err: r.err}
+	}
+	if r.res.Verdict.Outcome() == stress.Pass && !s.f.keep {
+		os.RemoveAll(tmp)
+		return outcome{res: r.res}
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		os.RemoveAll(tmp)
-		fmt.Fprintf(stderr, "bgw stress: %v\n", err)
-		return nil, ""
+		return outcome{err: err}
 	}
-	return res, final
+	return outcome{res: r.res, dir: final}
+}
+
+// hung handles a campaign that did not return within bound: it writes
+// the harness's goroutines into the run directory, cancels the campaign,
+// gives it hangGrace to return, and keeps the directory.
+func (s *stressCmd) hung(cfg stress.Config, bound time.Duration, tmp, final string, cancel func(), done <-chan ran) outcome {
+	dumpErr := writeGoroutines(filepath.Join(tmp, goroutinesFile), cfg.Seed, bound)
+	cancel()
+	o := outcome{hang: true, dir: tmp}
+	grace := time.NewTimer(hangGrace)
+	defer grace.Stop()
+	select {
+	case <-done:
+	case <-grace.C:
+		o.wedged = true
+	}
+	if err := os.Rename(tmp, final); err == nil {
+		o.dir = final
+	}
+	what := fmt.Sprintf("goroutine dump in %s", filepath.Join(o.dir, goroutinesFile))
+	if dumpErr != nil {
+		what = fmt.Sprintf("no goroutine dump: %v", dumpErr)
+	}
+	o.err = fmt.Errorf("a hang: the campaign did not return within %v and was cancelled; %s", bound, what)
+	if o.wedged {
+		o.err = fmt.Errorf("%w; it was still running %v after the cancel: giving up", o.err, hangGrace)
+	}
+	return o
+}
+
+// writeGoroutines writes every goroutine's stack (pprof's goroutine
+// profile, debug=2) to path.
+func writeGoroutines(path string, seed int64, bound time.Duration) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f, "bgw stress: seed %d did not return within %v; the harness's goroutines then:\n\n", seed, bound)
+	err = pprof.Lookup("goroutine").WriteTo(f, 2)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // exitFor is the exit code of a verdict.
@@ -210,7 +381,9 @@ func exitFor(o stress.Outcome) int {
 	return exitUsage
 }
 
-func stressOnce(ctx context.Context, cfg stress.Config, f *stressFlags, stdout, stderr io.Writer) int {
+// once runs one campaign and prints its verdict.
+func (s *stressCmd) once(ctx context.Context, cfg stress.Config) int {
+	stdout := s.stdout
 	if cfg.Seed == 0 {
 		cfg.Seed = stress.NewSeed()
 	}
@@ -222,13 +395,15 @@ func stressOnce(ctx context.Context, cfg stress.Config, f *stressFlags, stdout, 
 		line = &progressLine{w: stdout}
 		progress = line.draw
 	}
-	res, dir := campaign(ctx, cfg, f, progress, stderr)
+	o := s.campaign(ctx, cfg, progress)
 	if line != nil {
 		line.clear()
 	}
-	if res == nil {
+	if o.err != nil {
+		fmt.Fprintf(s.stderr, "bgw stress: seed %d: %s\n", cfg.Seed, oneLine(trimPackage(o.err.Error())))
 		return exitUsage
 	}
+	res, dir := o.res, o.dir
 	fmt.Fprint(stdout, stress.Summary(res))
 	fmt.Fprintln(stdout)
 	fmt.Fprint(stdout, res.Verdict)
@@ -260,52 +435,103 @@ func orNone(s string) string {
 	return s
 }
 
-// stressMany runs f.runs campaigns with consecutive seeds and reports the
-// totals; every run directory with a violation is kept.
-func stressMany(ctx context.Context, cfg stress.Config, f *stressFlags, stdout, stderr io.Writer) int {
+// soakTotals are a soak's totals.
+type soakTotals struct {
+	campaigns, ops, faults, restarts     int
+	violations, hangs, undecided, failed int
+	timeouts                             stress.Timeouts
+	elapsed                              time.Duration
+}
+
+// line is the totals line.
+func (t *soakTotals) line() string {
+	return fmt.Sprintf("campaigns %d, operations %d (%.0f/s), faults %d, crash restarts %d, violations %d, "+
+		"timeouts %d (operations %d, waits %d, checks %d), hangs %d, undecided %d, infrastructure failures %d",
+		t.campaigns, t.ops, float64(t.ops)/max(t.elapsed.Seconds(), 1e-9), t.faults, t.restarts, t.violations,
+		t.timeouts.Total(), t.timeouts.Ops, t.timeouts.Waits, t.timeouts.Checks, t.hangs, t.undecided, t.failed)
+}
+
+// soakRun runs -soak campaigns with consecutive seeds, one line each,
+// then the totals; every run directory with a violation, an undecided
+// check or a hang is kept. It gives up at once on a campaign that does
+// not return once cancelled.
+func (s *stressCmd) soakRun(ctx context.Context, cfg stress.Config) int {
+	n, stdout := s.f.soak, s.stdout
 	if cfg.Seed == 0 {
 		cfg.Seed = stress.NewSeed()
 	}
 	first := cfg.Seed
-	fmt.Fprintf(stdout, "bgw stress: %d campaigns, seeds %d..%d (%v each)\n", f.runs, first, first+int64(f.runs)-1, cfg.Duration)
-	var campaigns, ops, faults, restarts, violations, undecided, failures int
-	var elapsed time.Duration
-	for i := range f.runs {
+	fmt.Fprintf(stdout, "bgw stress: soak of %d campaigns, seeds %d..%d (%v each, %d backends, %d slots, faults %s, flaw %s)\n",
+		n, first, first+int64(n)-1, cfg.Duration, cfg.Backends, cfg.Slots, cfg.FaultList(), orNone(cfg.Flaw))
+	var t soakTotals
+	interrupted := false
+	for i := range n {
 		if ctx.Err() != nil {
+			interrupted = true
 			break
 		}
 		c := cfg
 		c.Seed = first + int64(i)
-		res, dir := campaign(ctx, c, f, nil, stderr)
-		if res == nil {
-			failures++
+		o := s.campaign(ctx, c, nil)
+		if o.err != nil && !o.hang && ctx.Err() != nil {
+			fmt.Fprintf(stdout, "  seed %d: interrupted\n", c.Seed)
+			interrupted = true
+			break
+		}
+		t.campaigns++
+		switch {
+		case o.hang:
+			t.hangs++
+			fmt.Fprintf(stdout, "  seed %d: HANG, kept in %s\n", c.Seed, o.dir)
+			fmt.Fprintf(s.stderr, "bgw stress: seed %d: %s\n", c.Seed, oneLine(o.err.Error()))
+			if o.wedged {
+				fmt.Fprintln(stdout, t.line())
+				return exitUsage
+			}
+			continue
+		case o.err != nil:
+			t.failed++
+			msg := oneLine(trimPackage(o.err.Error()))
+			fmt.Fprintf(stdout, "  seed %d: ERROR, infrastructure failure: %s\n", c.Seed, msg)
+			fmt.Fprintf(s.stderr, "bgw stress: seed %d: %s\n", c.Seed, msg)
 			continue
 		}
-		campaigns++
-		ops += res.Ops
-		restarts += res.Restarts
-		for _, n := range res.Faults {
-			faults += n
+		res := o.res
+		faults := 0
+		for _, k := range res.Faults {
+			faults += k
 		}
-		elapsed += res.Elapsed
-		o := res.Verdict.Outcome()
-		status := o.String()
-		switch o {
+		t.ops += res.Ops
+		t.faults += faults
+		t.restarts += res.Restarts
+		t.elapsed += res.Elapsed
+		t.timeouts.Ops += res.Timeouts.Ops
+		t.timeouts.Waits += res.Timeouts.Waits
+		t.timeouts.Checks += res.Timeouts.Checks
+		status := res.Verdict.Outcome().String()
+		switch res.Verdict.Outcome() {
 		case stress.Fail:
-			violations++
-			status += fmt.Sprintf(" (%v) in %s", res.Verdict.Failed(), dir)
+			t.violations++
+			status += fmt.Sprintf(" %v", res.Verdict.Failed())
 		case stress.Undecided:
-			undecided++
-			status += " in " + dir
+			t.undecided++
 		}
-		fmt.Fprintf(stdout, "  seed %d: %s, %d operations, %d crash restarts\n", c.Seed, status, res.Ops, res.Restarts)
+		where := ""
+		if o.dir != "" {
+			where = ", kept in " + o.dir
+		}
+		to := res.Timeouts
+		fmt.Fprintf(stdout, "  seed %d: %s, %d operations, %d faults, %d crash restarts, %d timeouts (operations %d, waits %d, checks %d)%s\n",
+			c.Seed, status, res.Ops, faults, res.Restarts, to.Total(), to.Ops, to.Waits, to.Checks, where)
 	}
-	fmt.Fprintf(stdout, "campaigns %d, operations %d (%.0f/s), faults %d, crash restarts %d, violations %d, undecided %d, infrastructure failures %d\n",
-		campaigns, ops, float64(ops)/max(elapsed.Seconds(), 1e-9), faults, restarts, violations, undecided, failures)
+	fmt.Fprintln(stdout, t.line())
+	if interrupted {
+		fmt.Fprintf(s.stderr, "bgw stress: interrupted after %d of %d campaigns\n", t.campaigns, n)
+	}
 	switch {
-	case violations > 0:
+	case t.violations > 0:
 		return exitViolation
-	case undecided > 0 || failures > 0 || campaigns < f.runs:
+	case t.hangs > 0 || t.undecided > 0 || t.failed > 0 || t.campaigns < n:
 		return exitUsage
 	}
 	return exitOK

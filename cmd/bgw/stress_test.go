@@ -2,13 +2,19 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"bgwmodel/impl/cluster"
+	"bgwmodel/impl/proc"
 	"bgwmodel/impl/proc/proctest"
 	"bgwmodel/stress"
 )
@@ -22,43 +28,6 @@ func runBGW(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-func TestStressUsage(t *testing.T) {
-	bad := filepath.Join(t.TempDir(), "bad.json")
-	os.WriteFile(bad, []byte(`{"workload": {"think": "fast"}}`), 0o600)
-	for _, c := range []struct {
-		args []string
-		code int
-		want string // in stderr
-	}{
-		{[]string{"stress", "-h"}, exitOK, "usage: bgw stress"},
-		{[]string{"check", "-h"}, exitOK, "usage: bgw check"},
-		{[]string{"stress", "-bogus"}, exitUsage, "flag provided but not defined: -bogus"},
-		{[]string{"stress", "extra"}, exitUsage, `unexpected argument "extra"`},
-		{[]string{"stress", "-flaw", "no-forget-barrier"}, exitUsage, "bgw explore -flaw no-forget-barrier -model view"},
-		{[]string{"stress", "-flaw", "unordered-pmsignal"}, exitUsage, "shows only under a weak memory model"},
-		{[]string{"stress", "-flaw", "bogus"}, exitUsage, `unknown flaw "bogus"`},
-		{[]string{"stress", "-faults", "kill-all"}, exitUsage, `unknown fault "kill-all"`},
-		{[]string{"stress", "-backends", "0"}, exitUsage, "backends: want 1..64, got 0"},
-		{[]string{"stress", "-duration", "-1s"}, exitUsage, "duration: want more than 0"},
-		{[]string{"stress", "-config", bad}, exitUsage, bad + ":1: workload.think: want a duration"},
-		{[]string{"stress", "-config", "/nonexistent.json"}, exitUsage, "no such file"},
-		{[]string{"stress", "-out", "/nonexistent"}, exitUsage, "-out /nonexistent: not a directory"},
-		{[]string{"stress", "-runs", "0"}, exitUsage, "-runs 0: want at least 1"},
-		{[]string{"check"}, exitUsage, "no run directory or file given"},
-		{[]string{"check", "/nonexistent"}, exitUsage, "no such file"},
-	} {
-		code, _, errs := runBGW(t, c.args...)
-		if code != c.code || !strings.Contains(errs, c.want) {
-			t.Errorf("bgw %v: exit %d, want %d; stderr:\n%s\nwant %q", c.args, code, c.code, errs, c.want)
-		}
-	}
-	code, out, _ := runBGW(t, "stress", "-print-config")
-	var cfg map[string]any
-	if code != exitOK || json.Unmarshal([]byte(out), &cfg) != nil || cfg["duration"] != "25s" {
-		t.Errorf("-print-config: exit %d:\n%s", code, out)
-	}
-}
-
 // TestStressClean: a short clean campaign passes, prints its seed and
 // leaves nothing behind.
 func TestStressClean(t *testing.T) {
@@ -67,6 +36,11 @@ func TestStressClean(t *testing.T) {
 	code, stdout, stderr := runBGW(t, "stress", "-duration", "3s", "-seed", "11", "-out", out)
 	if code != exitOK || !strings.Contains(stdout, "bgw stress: seed 11 ") || !strings.Contains(stdout, "PASS: seed 11,") {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, check := range []string{"linearizability", "policy", "waiters", "stop", "postmaster-survives"} {
+		if !regexp.MustCompile(`(?m)^  ` + check + ` +PASS `).MatchString(stdout) {
+			t.Errorf("no passing %s check in:\n%s", check, stdout)
+		}
 	}
 	if ents, _ := os.ReadDir(out); len(ents) != 0 {
 		t.Errorf("a passing campaign left %v in -out", ents)
@@ -125,7 +99,7 @@ func TestCheckTestdata(t *testing.T) {
 	if code != exitViolation || !strings.Contains(stdout, "FAIL: ") {
 		t.Errorf("no-inuse-check: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if _, err := os.Stat(html); err != nil && strings.Contains(stdout, "linearizability  FAIL") {
+	if _, err := os.Stat(html); err != nil && regexp.MustCompile(`(?m)^  linearizability +FAIL`).MatchString(stdout) {
 		t.Errorf("no HTML: %v", err)
 	}
 	// Files: the histories and the record log of a run, checked together.
@@ -144,12 +118,87 @@ func TestCheckTestdata(t *testing.T) {
 	}
 }
 
-// TestStressRuns: -runs reports the totals of several campaigns.
-func TestStressRuns(t *testing.T) {
+// TestStressPostmasterDies: a postmaster that dies behind the harness's
+// back (SIGABRT: the Go runtime's crash, as a fatal error would) is a
+// violation, exit 1, with the postmaster-survives check as evidence, and
+// bgw check finds it again in the run directory.
+func TestStressPostmasterDies(t *testing.T) {
 	proctest.Clean(t)
-	code, stdout, stderr := runBGW(t, "stress", "-runs", "2", "-seed", "21", "-duration", "2s", "-out", t.TempDir())
-	if code != exitOK || !strings.Contains(stdout, "seed 21: PASS") || !strings.Contains(stdout, "seed 22: PASS") ||
-		!strings.Contains(stdout, "campaigns 2, operations") || !strings.Contains(stdout, "violations 0, undecided 0, infrastructure failures 0") {
-		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
+	out := t.TempDir()
+	killed := make(chan string, 1)
+	go func() { killed <- abortPostmaster(out) }()
+	code, stdout, stderr := runBGW(t, "stress", "-duration", "20s", "-seed", "13", "-out", out)
+	t.Logf("%s", <-killed)
+	if code != exitViolation || !regexp.MustCompile(`(?m)^  postmaster-survives +FAIL +the postmaster \(pid \d+\) exited on its own: exit code 2$`).MatchString(stdout) ||
+		!strings.Contains(stdout, "its last complaint: SIGABRT: abort") {
+		t.Fatalf("exit %d, want 1 with postmaster-survives FAIL\n%s%s", code, stdout, stderr)
 	}
+	m := wroteLine.FindStringSubmatch(stdout)
+	if m == nil {
+		t.Fatalf("no run directory in:\n%s", stdout)
+	}
+	code, stdout, stderr = runBGW(t, "check", m[1])
+	if code != exitViolation || !regexp.MustCompile(`(?m)^  postmaster-survives +FAIL `).MatchString(stdout) {
+		t.Errorf("bgw check: exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+}
+
+// abortPostmaster waits for a campaign under out to be well under way
+// (its record log past 16 KiB), then sends SIGABRT to its postmaster,
+// found as the grandchild of this process whose role is postmaster. It
+// gives up after a minute. It returns what it did.
+func abortPostmaster(out string) string {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		recs, _ := filepath.Glob(filepath.Join(out, ".bgw-tmp-*", stress.RecordsFile))
+		if len(recs) == 0 {
+			continue
+		}
+		if st, err := os.Stat(recs[0]); err != nil || st.Size() < 16<<10 {
+			continue
+		}
+		kids, _ := proc.ChildPids()
+		for _, pid := range allPids() {
+			env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+			if !bytes.Contains(append([]byte{0}, env...), []byte("\x00"+proc.EnvRole+"="+cluster.RolePostmaster+"\x00")) {
+				continue
+			}
+			if ppid := parentOf(pid); slices.Contains(kids, ppid) {
+				if err := syscall.Kill(pid, syscall.SIGABRT); err != nil {
+					return fmt.Sprintf("kill %d: %v", pid, err)
+				}
+				return fmt.Sprintf("sent SIGABRT to the postmaster, pid %d", pid)
+			}
+		}
+	}
+	return "found no postmaster to kill"
+}
+
+// allPids lists the processes of the system.
+func allPids() []int {
+	ents, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// parentOf returns a process's parent, or 0.
+func parentOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	return ppid
 }
