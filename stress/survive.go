@@ -51,7 +51,7 @@ type PostmasterExit struct {
 }
 
 // Status describes the exit code: "exit code 1", or "killed by signal 9
-// (killed)" for 128+N.
+// (killed)" for 128+N. It does not block.
 func (e PostmasterExit) Status() string {
 	if e.Code > 128 && e.Code < 128+65 {
 		return fmt.Sprintf("killed by signal %d (%v)", e.Code-128, syscall.Signal(e.Code-128))

@@ -69,15 +69,15 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args, false); code >= 0 {
 		return code
 	}
-	if f.printConfig {
-		stdout.Write(stress.DefaultConfigJSON())
-		return exitOK
-	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	cfg, err := f.configure()
 	if err != nil {
 		return badInput(fs, err)
+	}
+	if f.printConfig {
+		stdout.Write(stress.DefaultConfigJSON())
+		return exitOK
 	}
 	soak := f.set["soak"] || f.set["runs"]
 	if soak && f.soak < 1 {
