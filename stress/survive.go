@@ -42,9 +42,9 @@ type PostmasterExit struct {
 	Ended string `json:"ended"`
 	// Code is the postmaster's exit code, 128+N if signal N killed it.
 	Code int `json:"code"`
-	// Cause is the postmaster's own last complaint in the server log (its
-	// last FATAL line, a Go panic or fatal error, or the signal that
-	// stopped its runtime), or "".
+	// Cause is the last complaint in the server log that can be the
+	// postmaster's (a FATAL line of none of its children, the first line
+	// of a Go runtime crash: a panic, a fatal error, a signal), or "".
 	Cause string `json:"cause,omitempty"`
 	// LogTail is the last lines of the server log.
 	LogTail []string `json:"server_log_tail,omitempty"`
@@ -113,7 +113,7 @@ func postmasterResult(e PostmasterExit) CheckResult {
 		var b strings.Builder
 		fmt.Fprintf(&b, "the postmaster (pid %d) exited while the campaign ran, neither killed nor stopped by the harness: %s\n", e.Pid, e.Status())
 		if e.Cause != "" {
-			fmt.Fprintf(&b, "its last complaint: %s\n", e.Cause)
+			fmt.Fprintf(&b, "last complaint in the server log: %s\n", e.Cause)
 		}
 		if len(e.LogTail) > 0 {
 			fmt.Fprintf(&b, "last lines of the server log:\n")
@@ -131,14 +131,23 @@ const serverLogTail = 12
 
 // readServerLog returns the postmaster's last complaint in the server log
 // at path and the log's last lines. The log is shared by every process of
-// the cluster; the complaints of backends, workers and the supervisor are
-// not the postmaster's.
+// the cluster: a FATAL line of a backend, a worker or the supervisor is
+// not the postmaster's, nor is a Go runtime crash (a panic, a fatal error,
+// a signal's stack dump) whose stacks show none of the postmaster's code.
 func readServerLog(path string) (cause string, tail []string) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", nil
 	}
 	defer f.Close()
+	var crash string // the first line of the crash dump being read
+	var ours bool    // its stacks run the postmaster's code
+	endCrash := func() {
+		if crash != "" && ours {
+			cause = crash
+		}
+		crash, ours = "", false
+	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -146,7 +155,13 @@ func readServerLog(path string) (cause string, tail []string) {
 		if line == "" {
 			continue
 		}
-		if postmasterComplaint(line) {
+		switch {
+		case crashHeader(line):
+			endCrash()
+			crash = line
+		case crash != "" && postmasterFrame(line):
+			ours = true
+		case postmasterFatal(line):
 			cause = line
 		}
 		tail = append(tail, line)
@@ -154,32 +169,45 @@ func readServerLog(path string) (cause string, tail []string) {
 			tail = append(tail[:0], tail[len(tail)-serverLogTail:]...)
 		}
 	}
+	endCrash()
 	if len(tail) > serverLogTail {
 		tail = tail[len(tail)-serverLogTail:]
 	}
 	return cause, tail
 }
 
-// postmasterComplaint reports whether a server log line is the
-// postmaster's last word: a FATAL line of its own, or the first line of a
-// Go runtime crash (any process's, but only the postmaster's ends the
-// cluster).
-func postmasterComplaint(line string) bool {
-	switch {
-	case strings.HasPrefix(line, "FATAL:  "):
-		for _, other := range []string{"FATAL:  background worker", "FATAL:  terminating ", "FATAL:  backend:", "FATAL:  supervisor:"} {
-			if strings.HasPrefix(line, other) {
-				return false
-			}
+// postmasterFatal reports whether a server log line is a FATAL line of the
+// postmaster's own, not one of its children's or the supervisor's.
+func postmasterFatal(line string) bool {
+	if !strings.HasPrefix(line, "FATAL:  ") {
+		return false
+	}
+	for _, other := range []string{"FATAL:  background worker", "FATAL:  terminating ", "FATAL:  backend:", "FATAL:  supervisor:"} {
+		if strings.HasPrefix(line, other) {
+			return false
 		}
-		return true
+	}
+	return true
+}
+
+// crashHeader reports whether a server log line starts a Go runtime crash
+// dump: "panic: ...", "fatal error: ...", "SIGABRT: abort".
+func crashHeader(line string) bool {
+	switch {
 	case strings.HasPrefix(line, "panic: "), strings.HasPrefix(line, "fatal error: "):
 		return true
 	case strings.HasPrefix(line, "SIG") && strings.Contains(line, ": "):
 		name, _, _ := strings.Cut(line, ":")
-		return !strings.Contains(name, " ") // "SIGABRT: abort", "SIGSEGV: segmentation violation"
+		return !strings.Contains(name, " ")
 	}
 	return false
+}
+
+// postmasterFrame reports whether a line of a stack dump is in the
+// postmaster's code.
+func postmasterFrame(line string) bool {
+	return strings.Contains(line, "bgwmodel/impl/postmaster.") || strings.Contains(line, "bgwmodel/impl/cluster.postmasterMain") ||
+		strings.Contains(line, "bgwmodel/impl/cluster.runPostmaster")
 }
 
 // deathWait bounds how long an error that may come from the postmaster's

@@ -34,7 +34,7 @@ func TestPostmasterSurvives(t *testing.T) {
 		// SIGKILL: no word from the postmaster; SIGABRT: the Go runtime
 		// prints its goroutines and exits with code 2.
 		{"sigkill", syscall.SIGKILL, false, "killed by signal 9 (killed)", "last lines of the server log"},
-		{"sigabrt", syscall.SIGABRT, false, "exit code 2", "its last complaint: SIGABRT: abort"},
+		{"sigabrt", syscall.SIGABRT, false, "exit code 2", "last complaint in the server log: SIGABRT: abort"},
 		// The waits in flight answer POSTMASTER_DIED, which the death
 		// recorded in the history explains.
 		{"sigkill-grace", syscall.SIGKILL, true, "killed by signal 9 (killed)", "last lines of the server log"},
@@ -143,27 +143,38 @@ func TestPostmasterExitJudged(t *testing.T) {
 }
 
 func TestReadServerLog(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "server.log")
-	log := `LOG:  starting
+	pmFrame := "bgwmodel/impl/postmaster.(*loop).run(0x1)\n\t/src/impl/postmaster/run.go:120 +0x5\n"
+	pmDump := "SIGABRT: abort\nPC=0x1 m=0 sigcode=0\n\ngoroutine 1 [select]:\n" + pmFrame
+	workerDump := "SIGQUIT: quit\nPC=0x2 m=0\n\ngoroutine 1 [running]:\nbgwmodel/impl/worker.Main(0x3)\n"
+	for _, c := range []struct {
+		name, log, cause string
+		tail             int
+	}{
+		{"record-log", `LOG:  starting
 FATAL:  postmaster: record log: write records: file too large
 FATAL:  terminating background worker "w" due to unexpected postmaster exit
 FATAL:  terminating connection due to unexpected postmaster exit
 FATAL:  backend: lost
-`
-	os.WriteFile(path, []byte(log), 0o600)
-	cause, tail := readServerLog(path)
-	if cause != "FATAL:  postmaster: record log: write records: file too large" || len(tail) != 5 {
-		t.Errorf("cause %q, tail %q", cause, tail)
-	}
-	var long strings.Builder
-	long.WriteString("SIGABRT: abort\nPC=0x1 m=0 sigcode=0\n")
-	for range 100 {
-		long.WriteString("goroutine 1 [running]:\n")
-	}
-	os.WriteFile(path, []byte(long.String()), 0o600)
-	cause, tail = readServerLog(path)
-	if cause != "SIGABRT: abort" || len(tail) != serverLogTail {
-		t.Errorf("cause %q, %d lines of tail", cause, len(tail))
+FATAL:  supervisor: gone
+`, "FATAL:  postmaster: record log: write records: file too large", 6},
+		{"abort", pmDump + strings.Repeat("goroutine 7 [IO wait]:\n", 40), "SIGABRT: abort", serverLogTail},
+		// A child's crash dump after the postmaster's is not its cause.
+		{"abort-then-child", pmDump + workerDump, "SIGABRT: abort", 9},
+		{"child-only", workerDump + "panic: boom\n\ngoroutine 1:\nbgwmodel/stress.flaky()\n", "", 7},
+		{"panic", "LOG:  x\npanic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\n" + pmFrame,
+			"panic: runtime error: index out of range [3] with length 3", 5},
+		{"fatal-error", "fatal error: concurrent map writes\n\ngoroutine 9 [running]:\n" +
+			"created by bgwmodel/impl/postmaster.Run in goroutine 1\n", "fatal error: concurrent map writes", 3},
+		{"killed", "LOG:  nothing\n", "", 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "server.log")
+			os.WriteFile(path, []byte(c.log), 0o600)
+			cause, tail := readServerLog(path)
+			if cause != c.cause || len(tail) != c.tail {
+				t.Errorf("cause %q, %d lines of tail; want %q, %d", cause, len(tail), c.cause, c.tail)
+			}
+		})
 	}
 	if cause, tail := readServerLog(filepath.Join(t.TempDir(), "none")); cause != "" || tail != nil {
 		t.Errorf("no log: %q %q", cause, tail)

@@ -181,7 +181,7 @@ func TestStressHang(t *testing.T) {
 			for i, seed := range c.seeds {
 				dir := filepath.Join(out, "bgw-out-"+strconv.FormatInt(seed, 10))
 				dump, err := os.ReadFile(filepath.Join(dir, goroutinesFile))
-				if err != nil || !strings.Contains(string(dump), "bgwmodel/stress.(*campaign).run") {
+				if err != nil || !strings.Contains(string(dump), "bgwmodel/stress.Run(") {
 					t.Errorf("seed %d: goroutine dump: %v\n%.400s", seed, err, dump)
 				}
 				if i < len(errLines) && (!strings.Contains(errLines[i], "a hang") || !strings.Contains(errLines[i], filepath.Join(dir, goroutinesFile))) {

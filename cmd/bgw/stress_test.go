@@ -130,7 +130,7 @@ func TestStressPostmasterDies(t *testing.T) {
 	code, stdout, stderr := runBGW(t, "stress", "-duration", "20s", "-seed", "13", "-out", out)
 	t.Logf("%s", <-killed)
 	if code != exitViolation || !regexp.MustCompile(`(?m)^  postmaster-survives +FAIL +the postmaster \(pid \d+\) exited on its own: exit code 2$`).MatchString(stdout) ||
-		!strings.Contains(stdout, "its last complaint: SIGABRT: abort") {
+		!strings.Contains(stdout, "last complaint in the server log: SIGABRT: abort") {
 		t.Fatalf("exit %d, want 1 with postmaster-survives FAIL\n%s%s", code, stdout, stderr)
 	}
 	m := wroteLine.FindStringSubmatch(stdout)
