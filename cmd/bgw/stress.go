@@ -51,9 +51,9 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.out, "out", ".", "existing directory in which to write the run directory bgw-out-SEED on a violation or a hang")
 	fs.StringVar(&f.config, "config", "", "JSON configuration read over the embedded default (see -print-config)")
 	fs.BoolVar(&f.stopOn, "stop-on-violation", true, "end the campaign at the first violation found while it runs")
-	fs.IntVar(&f.soak, "soak", 0, "a soak: run N campaigns (each as the other flags say) with seeds SEED, SEED+1, ...;\n"+
+	fs.IntVar(&f.soak, "soak", 0, "a soak: run `N` campaigns (each as the other flags say) with seeds SEED, SEED+1, ...;\n"+
 		"print one line per campaign and the totals: operations, faults, violations, timeouts, hangs")
-	fs.IntVar(&f.soak, "runs", 0, "alias of -soak")
+	fs.IntVar(&f.soak, "runs", 0, "alias of -soak `N`")
 	fs.BoolVar(&f.keep, "keep", false, "keep the run directory even when every check passes")
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the embedded default configuration and exit")
 	fs.Usage = func() {
@@ -75,10 +75,6 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badInput(fs, err)
 	}
-	if f.printConfig {
-		stdout.Write(stress.DefaultConfigJSON())
-		return exitOK
-	}
 	soak := f.set["soak"] || f.set["runs"]
 	if soak && f.soak < 1 {
 		name := "soak"
@@ -89,6 +85,10 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := existingDir(f.out); err != nil {
 		return badInput(fs, fmt.Sprintf("-out %s: %v (want an existing directory)", quoteValue(f.out), err))
+	}
+	if f.printConfig {
+		stdout.Write(stress.DefaultConfigJSON())
+		return exitOK
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
