@@ -110,7 +110,8 @@ type campaign struct {
 	pollMu    sync.Mutex
 	lastAlive uint64 // a stamp taken before the postmaster was last seen alive
 
-	opTimeouts atomic.Int64 // operations cut short by their own bound
+	opTimeouts  atomic.Int64 // operations cut short by their own bound
+	pmFileLimit int64        // the postmaster's RLIMIT_FSIZE, 0 if none
 
 	errMu    sync.Mutex
 	firstErr error // the first infrastructure failure
@@ -184,6 +185,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("stress: %w", err)
 	}
 	c.tail = newTailer(c.cl.RecordsPath())
+	c.pmFileLimit = fileSizeLimit(c.cl.PostmasterPid())
 	if opts.started != nil {
 		opts.started(c)
 	}

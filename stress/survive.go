@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -303,14 +304,60 @@ func (c *campaign) postmasterExit(stopErr error) PostmasterExit {
 		e.Ended = EndedOnItsOwn
 	}
 	e.Cause, e.LogTail = readServerLog(c.cl.ServerLogPath())
-	if e.Ended == EndedOnItsOwn && e.Cause == "" {
-		// The server log may have had no room for its complaint: a full
-		// run directory is not a violation.
-		if err := probeWrite(c.dir); err != nil {
-			e.Cause = fmt.Sprintf("FATAL:  (no complaint in the server log, and the run directory is not writable: %v)", err)
-		}
+	if e.Cause == "" && e.Code == cluster.ExitFailure && e.Ended != EndedKilled {
+		e.Cause = c.silentIOFailure()
 	}
 	return e
+}
+
+// silentIOFailure explains an exit of the postmaster on an error of its
+// own (cluster.ExitFailure) that left no complaint in the server log: if
+// the run directory is full, or the record log or the server log is at
+// the postmaster's file size limit, its last words had no room either.
+// It returns a FATAL line saying so, which ioFailure recognises, or "".
+func (c *campaign) silentIOFailure() string {
+	const prefix = "FATAL:  (the postmaster's own complaint is not in the server log) "
+	if err := probeWrite(c.dir); err != nil {
+		return prefix + fmt.Sprintf("the run directory is not writable: %v", err)
+	}
+	var st syscall.Statfs_t
+	if syscall.Statfs(c.dir, &st) == nil && (st.Bavail*uint64(st.Bsize) < 64<<10 || st.Files > 0 && st.Ffree == 0) {
+		return prefix + fmt.Sprintf("the run directory's file system is full (%d bytes, %d inodes free): %v",
+			st.Bavail*uint64(st.Bsize), st.Ffree, syscall.ENOSPC)
+	}
+	if c.pmFileLimit > 0 {
+		for _, name := range []string{RecordsFile, cluster.ServerLogFile} {
+			path := filepath.Join(c.dir, name)
+			if fi, err := os.Stat(path); err == nil && fi.Size()+4096 > c.pmFileLimit {
+				return prefix + fmt.Sprintf("%s (%d bytes) is at the postmaster's file size limit (%d bytes): %v",
+					path, fi.Size(), c.pmFileLimit, syscall.EFBIG)
+			}
+		}
+	}
+	return ""
+}
+
+// fileSizeLimit returns the soft RLIMIT_FSIZE of process pid, from
+// /proc/PID/limits, or 0 if it has none or it cannot be read.
+func fileSizeLimit(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "Max file size"); ok {
+			f := strings.Fields(rest)
+			if len(f) == 0 {
+				return 0
+			}
+			n, err := strconv.ParseInt(f[0], 10, 64)
+			if err != nil { // "unlimited"
+				return 0
+			}
+			return n
+		}
+	}
+	return 0
 }
 
 // probeWrite checks that 4 KiB can be written to a new file in dir.

@@ -117,8 +117,11 @@ func TestPostmasterExitJudged(t *testing.T) {
 		{"efbig-at-stop", PostmasterExit{Pid: 7, Ended: EndedStopped, Code: 1,
 			Cause: "FATAL:  postmaster: record log: write records: file too large"}, 0, "exit code 1"},
 		{"no-room-for-a-word", PostmasterExit{Pid: 7, Ended: EndedOnItsOwn, Code: 1,
-			Cause: "FATAL:  (no complaint in the server log, and the run directory is not writable: write D/.probe-1: no space left on device)"},
+			Cause: "FATAL:  (the postmaster's own complaint is not in the server log) the run directory is not writable: write D/.probe-1: no space left on device"},
 			0, "the run directory D"},
+		{"at-the-file-size-limit", PostmasterExit{Pid: 7, Ended: EndedOnItsOwn, Code: 1,
+			Cause: "FATAL:  (the postmaster's own complaint is not in the server log) D/server.log (32768 bytes) is at the postmaster's file size limit (32768 bytes): file too large"},
+			0, "file too large"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := infraFailure(c.exit, "D")
@@ -215,5 +218,76 @@ func TestCountTimeouts(t *testing.T) {
 	got := countTimeouts(3, waits, v)
 	if got != (Timeouts{Ops: 3, Waits: 1, Checks: 1}) || got.Total() != 5 {
 		t.Errorf("countTimeouts = %+v", got)
+	}
+}
+
+// TestSilentIOFailure: a postmaster that exited on an error of its own
+// without a word in the server log is taken for an I/O failure only on
+// evidence: a run directory that takes no write, or a log at the
+// postmaster's file size limit.
+func TestSilentIOFailure(t *testing.T) {
+	t.Run("at-the-limit", func(t *testing.T) {
+		c := &campaign{dir: t.TempDir(), pmFileLimit: 32 << 10}
+		os.WriteFile(filepath.Join(c.dir, RecordsFile), make([]byte, 1000), 0o600)
+		if got := c.silentIOFailure(); got != "" {
+			t.Errorf("a small record log: %q, want no I/O failure", got)
+		}
+		os.WriteFile(filepath.Join(c.dir, cluster.ServerLogFile), make([]byte, 32<<10), 0o600)
+		if got := c.silentIOFailure(); !ioFailure(got) || !strings.Contains(got, "server.log (32768 bytes) is at the postmaster's file size limit (32768 bytes): file too large") {
+			t.Errorf("a server log at the limit: %q", got)
+		}
+	})
+	t.Run("unlimited", func(t *testing.T) {
+		c := &campaign{dir: t.TempDir()}
+		os.WriteFile(filepath.Join(c.dir, RecordsFile), make([]byte, 64<<10), 0o600)
+		if got := c.silentIOFailure(); got != "" {
+			t.Errorf("%q, want no I/O failure", got)
+		}
+	})
+	t.Run("full", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=64k"); err != nil {
+			t.Skipf("cannot mount a tmpfs (need root or CAP_SYS_ADMIN): %v", err)
+		}
+		t.Cleanup(func() { syscall.Unmount(dir, 0) })
+		f, err := os.Create(filepath.Join(dir, "filler"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for err == nil {
+			_, err = f.Write(make([]byte, 4096))
+		}
+		f.Close()
+		if !errors.Is(err, syscall.ENOSPC) {
+			t.Fatalf("filling the tmpfs: %v", err)
+		}
+		c := &campaign{dir: dir}
+		if got := c.silentIOFailure(); !ioFailure(got) || !strings.Contains(got, syscall.ENOSPC.Error()) {
+			t.Errorf("a full run directory: %q", got)
+		}
+	})
+}
+
+func TestFileSizeLimit(t *testing.T) {
+	var old syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_FSIZE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if got := fileSizeLimit(os.Getpid()); old.Cur == ^uint64(0) && got != 0 {
+		t.Errorf("unlimited: %d", got)
+	}
+	huge := uint64(1) << 50 // no test file comes near it
+	if old.Max != ^uint64(0) && old.Max < huge {
+		t.Skipf("hard limit %d", old.Max)
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: huge, Max: old.Max}); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_FSIZE, &old)
+	if got := fileSizeLimit(os.Getpid()); got != int64(huge) {
+		t.Errorf("fileSizeLimit = %d, want %d", got, huge)
+	}
+	if got := fileSizeLimit(-1); got != 0 {
+		t.Errorf("no such process: %d", got)
 	}
 }
