@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -36,7 +37,9 @@ func postmasterMain(reg *worker.Registry) int {
 		return ExitBadConfig
 	}
 	if err := runPostmaster(cfg); err != nil {
-		fmt.Fprintf(os.Stderr, "FATAL:  %v\n", err)
+		if !errors.Is(err, errRunFailed) { // Run wrote its own FATAL line
+			fmt.Fprintf(os.Stderr, "FATAL:  %v\n", err)
+		}
 		return ExitFailure
 	}
 	return ExitOK
@@ -63,6 +66,11 @@ func loadConfig(path string, reg *worker.Registry) (postmaster.Config, error) {
 	}
 	return cfg, nil
 }
+
+// errRunFailed marks an error of postmaster.Run, which has written it to
+// the server log already: before it ended the children, so that their
+// dying words cannot bury it.
+var errRunFailed = errors.New("postmaster loop failed")
 
 // runPostmaster sets up the postmaster's resources and runs the loop.
 func runPostmaster(cfg postmaster.Config) error {
@@ -99,7 +107,7 @@ func runPostmaster(cfg postmaster.Config) error {
 	}
 	defer seg.Close()
 	socket := os.Getenv(EnvSocket)
-	return postmaster.Run(context.Background(), postmaster.RunConfig{
+	err = postmaster.Run(context.Background(), postmaster.RunConfig{
 		Config:     cfg,
 		Segment:    seg,
 		Log:        records,
@@ -115,4 +123,8 @@ func runPostmaster(cfg postmaster.Config) error {
 			return []string{EnvSocket + "=" + socket, EnvBackendID + "=" + id}
 		},
 	})
+	if err != nil {
+		return fmt.Errorf("%w: %w", errRunFailed, err)
+	}
+	return nil
 }

@@ -82,8 +82,11 @@ type RunConfig struct {
 // After ActionExit it closes the postmaster-death pipe, waits up to
 // DrainTimeout for the backends (which exit when they see the death),
 // kills and reaps any left, and returns nil. If ctx ends, or the core or
-// the record log fails, it sends SIGQUIT to every child, closes the pipe,
-// reaps them likewise and returns the error.
+// the record log fails, it writes "FATAL:  " and the error to Stderr,
+// then sends SIGQUIT to every child, closes the pipe, reaps them likewise
+// and returns the error. The complaint comes first so that it precedes
+// anything the dying children write to a log they share, and survives a
+// log that fills up with it.
 //
 // Run changes process-wide signal handling and reaps every child of the
 // process: it is for the postmaster process only, and at most one Run may
@@ -133,6 +136,7 @@ func Run(ctx context.Context, rc RunConfig) (err error) {
 	defer l.timer.Stop()
 	defer func() {
 		if err != nil {
+			fmt.Fprintf(l.rc.Stderr, "FATAL:  %v\n", err)
 			l.emergency()
 		}
 	}()

@@ -2,10 +2,12 @@ package postmaster_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -154,5 +156,35 @@ func TestRunContext(t *testing.T) {
 func TestRunNoSegment(t *testing.T) {
 	if err := postmaster.Run(context.Background(), postmaster.RunConfig{}); !errors.Is(err, postmaster.ErrConfig) {
 		t.Errorf("Run without a segment: %v", err)
+	}
+}
+
+// TestRunReportsFailure: when the record log cannot be written, Run
+// returns the error and has written it to Stderr as a FATAL line first.
+func TestRunReportsFailure(t *testing.T) {
+	seg, err := shmem.Create("run-test", bgworker.ShmemSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seg.Close()
+	path := filepath.Join(t.TempDir(), "records")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	readOnly, err := os.Open(path) // every write fails
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer readOnly.Close()
+	var stderr bytes.Buffer
+	err = postmaster.Run(context.Background(), postmaster.RunConfig{
+		Config:  postmaster.Config{MaxWorkers: 1},
+		Segment: seg, Log: readOnly, Stderr: &stderr,
+	})
+	if err == nil || !strings.Contains(err.Error(), "record log") {
+		t.Fatalf("Run = %v, want a record log error", err)
+	}
+	if want := "FATAL:  " + err.Error() + "\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
 	}
 }
