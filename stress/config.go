@@ -259,6 +259,10 @@ type ConfigError struct {
 	Col   int // 1-based; 0 if unknown
 	Field string
 	Err   error
+	// related are other fields the broken rule compares Field with: if
+	// the file does not give Field, Line is that of the first of them it
+	// gives.
+	related []string
 }
 
 // Error returns "stress: FILE:LINE: FIELD: reason" (with ":COL" after

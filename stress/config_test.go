@@ -84,8 +84,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{`{"permanent_workers": [{"name": "p", "behaviour": "exit0", "restart_time": 90000000, "start_time": "PostmasterStart"}]}`,
 			"permanent_workers[0].restart_time", 1, "invalid restart interval"},
 		{"{\"faults\": {\"stop_postmaster\": {\"min\": \"1s\",\n\"max\": \"10ms\"}}}", "faults.stop_postmaster.max", 2, "want 0 < min"},
-		// The default's max (300ms) is to blame: the file does not give it.
-		{`{"faults": {"stop_postmaster": {"min": "1s"}}}`, "faults.stop_postmaster.max", 0, "want 0 < min"},
+		// The default's max (300ms) breaks the rule with the file's min:
+		// the line is the min's.
+		{"{\"faults\": {\"stop_postmaster\":\n {\"min\": \"1s\"}}}", "faults.stop_postmaster.max", 2, "want 0 < min"},
+		// The file's max breaks the rule with the default's wait_grace.
+		{"{\"faults\": {\"stop_postmaster\":\n\n {\"max\": \"2s\"}}}", "check.wait_grace", 3, "(faults.stop_postmaster.max, 2s)"},
+		{"{\"careful\": 4,\n\"backends\": 3}", "careful", 1, "want 0..backends (3)"},
 		{`{"faults": {"postmaster_death": {"at": 0}}}`, "faults.postmaster_death.at", 1, "want a fraction"},
 		{`{"check": {"slack": "100ms"}}`, "check.slack", 1, "more than the longest SIGSTOP"},
 		{`{"check": {"wait_grace": "10ms"}}`, "check.wait_grace", 1, "more than the longest SIGSTOP"},

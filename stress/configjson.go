@@ -65,8 +65,10 @@ func inFile(path string, data []byte, err error) error {
 		ce = &ConfigError{Err: err}
 	}
 	ce.File = path
-	if ce.Line == 0 && ce.Field != "" {
-		ce.Line = fieldLine(data, ce.Field)
+	for _, f := range append([]string{ce.Field}, ce.related...) {
+		if ce.Line == 0 && f != "" {
+			ce.Line = fieldLine(data, f)
+		}
 	}
 	return ce
 }

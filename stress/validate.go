@@ -23,7 +23,7 @@ func (c *Config) Validate() error {
 	case c.Backends < 1 || c.Backends > 64:
 		return bad("backends", "want 1..64, got %d", c.Backends)
 	case c.Careful < 0 || c.Careful > c.Backends:
-		return bad("careful", "want 0..backends (%d), got %d", c.Backends, c.Careful)
+		return related(bad("careful", "want 0..backends (%d), got %d", c.Backends, c.Careful), "backends")
 	case c.Slots < 1 || c.Slots > bgworker.MaxWorkerProcesses:
 		return bad("slots", "want 1..%d, got %d", bgworker.MaxWorkerProcesses, c.Slots)
 	case c.ConsistentDelay < 0 || c.ConsistentDelay.D() > time.Minute:
@@ -224,7 +224,7 @@ func (f *Faults) validate() error {
 	case f.FailSpawns.Every > 0 && (f.FailSpawns.Max < 1 || f.FailSpawns.Max > 100):
 		return bad("fail_spawns.max", "want 1..100, got %d", f.FailSpawns.Max)
 	case s.Every > 0 && (s.Min <= 0 || s.Min > s.Max || s.Max.D() > 10*time.Second):
-		return bad("stop_postmaster.max", "want 0 < min (%v) <= max (%v) <= 10s", s.Min, s.Max)
+		return related(bad("stop_postmaster.max", "want 0 < min (%v) <= max (%v) <= 10s", s.Min, s.Max), "faults.stop_postmaster.min")
 	case s.FailSpawns < 0 || s.FailSpawns > 100:
 		return bad("stop_postmaster.fail_spawns", "want 0..100, got %d", s.FailSpawns)
 	case s.Quiet < 0 || s.Quiet.D() > 10*time.Second:
@@ -235,6 +235,18 @@ func (f *Faults) validate() error {
 	return nil
 }
 
+// maxStopField is the field the check's bounds are compared with.
+const maxStopField = "faults.stop_postmaster.max"
+
+// related notes that err's rule compares its field with fields too, so
+// that a file giving only one of those is pointed at its line.
+func related(err error, fields ...string) error {
+	if ce, ok := err.(*ConfigError); ok {
+		ce.related = append(ce.related, fields...)
+	}
+	return err
+}
+
 func (c *CheckConfig) validate(maxStop time.Duration) error {
 	bad := func(field, format string, args ...any) error {
 		return &ConfigError{Field: "check." + field, Err: fmt.Errorf(format, args...)}
@@ -243,11 +255,11 @@ func (c *CheckConfig) validate(maxStop time.Duration) error {
 	case c.Timeout.D() < time.Second || c.Timeout.D() > 24*time.Hour:
 		return bad("timeout", "want 1s..24h, got %v", c.Timeout)
 	case c.Slack < 0 || (c.Slack > 0 && c.Slack.D() <= maxStop):
-		return bad("slack", "want 0 (automatic) or more than the longest SIGSTOP (%v), got %v", maxStop, c.Slack)
+		return related(bad("slack", "want 0 (automatic) or more than the longest SIGSTOP (%s, %v), got %v", maxStopField, maxStop, c.Slack), maxStopField)
 	case c.LaunchBound < 0:
 		return bad("launch_bound", "want >= 0 (0: the validator's default), got %v", c.LaunchBound)
 	case c.WaitGrace.D() <= maxStop:
-		return bad("wait_grace", "want more than the longest SIGSTOP (%v), got %v", maxStop, c.WaitGrace)
+		return related(bad("wait_grace", "want more than the longest SIGSTOP (%s, %v), got %v", maxStopField, maxStop, c.WaitGrace), maxStopField)
 	case c.Interval.D() < 10*time.Millisecond || c.Interval.D() > time.Minute:
 		return bad("interval", "want 10ms..1m, got %v", c.Interval)
 	case c.LinInterval < 0 || c.LinInterval.D() > time.Hour:
