@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/postmaster"
+	"bgwmodel/internal/jsonpos"
 	"bgwmodel/linearizability"
 	"bgwmodel/policy"
 	"bgwmodel/spec"
@@ -377,7 +378,7 @@ func decodeStopCheck(path string, data []byte) (CheckResult, error) {
 	case Fail.String():
 		r.Outcome = Fail
 	default:
-		return CheckResult{}, &ConfigError{File: path, Line: fieldLine(data, "outcome"), Field: "outcome",
+		return CheckResult{}, &ConfigError{File: path, Line: jsonpos.FieldLine(data, "outcome"), Field: "outcome",
 			Err: fmt.Errorf("want %q or %q, got %q", Pass, Fail, j.Outcome)}
 	}
 	return r, nil

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+
+	"bgwmodel/internal/jsonpos"
 )
 
 // decodeStrict decodes data over v (a pointer to a struct): unknown
@@ -51,7 +53,7 @@ func decodeStrict(data []byte, v any) error {
 	var raw any
 	if json.Unmarshal(data, &raw) == nil {
 		if field, reason := locate(raw, reflect.TypeOf(v).Elem(), ""); field != "" {
-			return &ConfigError{Field: field, Line: fieldLine(data, field), Err: errors.New(reason)}
+			return &ConfigError{Field: field, Line: jsonpos.FieldLine(data, field), Err: errors.New(reason)}
 		}
 	}
 	return &ConfigError{Err: err}
@@ -67,7 +69,7 @@ func inFile(path string, data []byte, err error) error {
 	ce.File = path
 	for _, f := range append([]string{ce.Field}, ce.related...) {
 		if ce.Line == 0 && f != "" {
-			ce.Line = fieldLine(data, f)
+			ce.Line = jsonpos.FieldLine(data, f)
 		}
 	}
 	return ce
@@ -76,65 +78,8 @@ func inFile(path string, data []byte, err error) error {
 // at returns a *ConfigError at the character just before offset off (as
 // json.SyntaxError.Offset counts), with its 1-based line and column.
 func at(data []byte, off int64, err error) *ConfigError {
-	off = min(max(off, 0), int64(len(data)))
-	before := data[:off]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := int(off) - (bytes.LastIndexByte(before, '\n') + 1)
-	return &ConfigError{Line: line, Col: max(col, 1), Err: err}
-}
-
-// fieldLine returns the 1-based line at which the JSON document data gives
-// the field at path (a dotted path such as "faults.kill_worker.every" or
-// "static_workers[0].name", as ConfigError.Field is), or 0 if it does not
-// give it or cannot be read.
-func fieldLine(data []byte, path string) int {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	found := int64(-1)
-	var walk func(p string) bool // reads the value at p; false on an error
-	walk = func(p string) bool {
-		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		delim, ok := tok.(json.Delim)
-		if !ok {
-			return true
-		}
-		for i := 0; dec.More(); i++ {
-			var sub string
-			if delim == '{' {
-				k, err := dec.Token()
-				key, ok := k.(string)
-				if err != nil || !ok {
-					return false
-				}
-				sub = key
-				if p != "" {
-					sub = p + "." + key
-				}
-			} else {
-				sub = fmt.Sprintf("%s[%d]", p, i)
-			}
-			if sub == path && found < 0 {
-				found = dec.InputOffset()
-				if delim == '[' { // just after the previous element: skip to this one
-					for found < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n,["), data[found]) >= 0 {
-						found++
-					}
-				}
-			}
-			if !walk(sub) {
-				return false
-			}
-		}
-		_, err = dec.Token() // the closing delimiter
-		return err == nil
-	}
-	walk("")
-	if found < 0 {
-		return 0
-	}
-	return bytes.Count(data[:min(found, int64(len(data)))], []byte("\n")) + 1
+	line, col := jsonpos.Position(data, off)
+	return &ConfigError{Line: line, Col: col, Err: err}
 }
 
 func typeName(t reflect.Type) string {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/cluster"
+	"bgwmodel/internal/jsonpos"
 	"bgwmodel/linearizability"
 	"bgwmodel/spec"
 )
@@ -419,11 +420,11 @@ func readPostmasterExit(path string) (PostmasterExit, error) {
 	switch e.Ended {
 	case EndedStopped, EndedKilled, EndedOnItsOwn:
 	default:
-		return PostmasterExit{}, &ConfigError{File: path, Line: fieldLine(data, "ended"), Field: "ended",
+		return PostmasterExit{}, &ConfigError{File: path, Line: jsonpos.FieldLine(data, "ended"), Field: "ended",
 			Err: fmt.Errorf("want %q, %q or %q, got %q", EndedStopped, EndedKilled, EndedOnItsOwn, e.Ended)}
 	}
 	if e.Pid <= 0 {
-		return PostmasterExit{}, &ConfigError{File: path, Line: fieldLine(data, "pid"), Field: "pid",
+		return PostmasterExit{}, &ConfigError{File: path, Line: jsonpos.FieldLine(data, "pid"), Field: "pid",
 			Err: fmt.Errorf("want a pid > 0, got %d", e.Pid)}
 	}
 	return e, nil

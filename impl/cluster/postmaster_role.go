@@ -52,15 +52,20 @@ func loadConfig(path string, reg *worker.Registry) (postmaster.Config, error) {
 		return postmaster.Config{}, &postmaster.ConfigError{File: "(none)",
 			Err: fmt.Errorf("%s not set: no configuration file", EnvConfig)}
 	}
-	cfg, err := postmaster.LoadConfig(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return postmaster.Config{}, &postmaster.ConfigError{File: path, Err: errors.Unwrap(err)}
+	}
+	cfg, err := postmaster.ParseConfig(path, data)
 	if err != nil {
 		return cfg, err
 	}
 	if reg != nil {
 		for i := range cfg.Static {
 			if err := reg.Check(&cfg.Static[i]); err != nil {
-				return cfg, &postmaster.ConfigError{File: path,
+				ce := &postmaster.ConfigError{File: path,
 					Field: fmt.Sprintf("static_workers[%d].%s", i, bgworker.FieldFunctionName), Err: err}
+				return cfg, ce.Locate(data)
 			}
 		}
 	}

@@ -1,16 +1,21 @@
 package postmaster
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/internal/jsonpos"
 )
 
 // FuzzParseConfig: the config parser never panics; every refusal is a
-// *ConfigError naming the file; every accepted config holds only workers
-// the API accepts as static workers, within max_worker_processes.
+// *ConfigError naming the file, and a line within it (always, for a file
+// that is not JSON or a field the file gives); every accepted config holds
+// only workers the API accepts as static workers, within
+// max_worker_processes.
 //
 //	go test ./impl/postmaster -run XXX -fuzz FuzzParseConfig -fuzztime 60s
 func FuzzParseConfig(f *testing.F) {
@@ -23,8 +28,17 @@ func FuzzParseConfig(f *testing.F) {
 		cfg, err := ParseConfig("fuzz.json", data)
 		if err != nil {
 			var ce *ConfigError
-			if !errors.As(err, &ce) || ce.File != "fuzz.json" || !strings.Contains(err.Error(), "fuzz.json") {
+			if !errors.As(err, &ce) || ce.File != "fuzz.json" || !strings.HasPrefix(err.Error(), "postmaster: fuzz.json") {
 				t.Fatalf("refusal %v is not a ConfigError naming the file", err)
+			}
+			if lines := bytes.Count(data, []byte("\n")) + 1; ce.Line < 0 || ce.Line > lines {
+				t.Fatalf("refusal names line %d of a %d-line file: %v", ce.Line, lines, err)
+			}
+			if !json.Valid(data) && ce.Line == 0 {
+				t.Fatalf("refusal of a file that is not JSON names no line: %v", err)
+			}
+			if ce.Field != "" && ce.Line == 0 && jsonpos.FieldLine(data, ce.Field) != 0 {
+				t.Fatalf("refusal of field %s, which the file gives, names no line: %v", ce.Field, err)
 			}
 			return
 		}

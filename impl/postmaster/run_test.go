@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +53,7 @@ func startRun(t *testing.T, ctx context.Context) *runFixture {
 	go func() {
 		f.done <- postmaster.Run(ctx, postmaster.RunConfig{
 			Config:  postmaster.Config{MaxWorkers: 1, RecoveryDelay: time.Hour},
-			Segment: seg, Log: logf, Control: reqR, Replies: repW,
+			Segment: seg, Log: logf, Control: reqR, Replies: repW, Stderr: io.Discard,
 		})
 	}()
 	if rep := f.reply(t); !rep.Ready || rep.Pid != os.Getpid() || rep.MaxWorkers != 1 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/internal/jsonpos"
 )
 
 // DefaultMaxWorkers is max_worker_processes when a configuration file
@@ -16,13 +17,18 @@ import (
 const DefaultMaxWorkers = 8
 
 // ConfigError reports a configuration file that the postmaster refuses,
-// naming the file and the field ("static_workers[2].bgw_restart_time"),
-// as PostgreSQL names the file and line of a bad postgresql.conf entry.
+// naming the file, the line and the field
+// ("static_workers[2].bgw_restart_time"), as PostgreSQL names the file
+// and line of a bad postgresql.conf entry.
 // It wraps [ErrConfig] and the underlying error (for example an
 // [*bgworker.InvalidError] or [flaw.ErrUnknown]).
 type ConfigError struct {
 	// File is the file as it was named.
 	File string
+	// Line and Col (1-based) locate the problem in the file: a syntax
+	// error, or where the file gives Field. 0 when unknown: a field the
+	// file does not give (a default), or a file that cannot be read.
+	Line, Col int
 	// Field is the JSON path of the bad value, or "" when the file as a
 	// whole is bad (unreadable, not JSON).
 	Field string
@@ -30,13 +36,33 @@ type ConfigError struct {
 	Err error
 }
 
-// Error returns "postmaster: FILE: FIELD: reason" on one line.
+// Error returns "postmaster: FILE:LINE[:COL]: FIELD: reason" on one line,
+// leaving out what is unknown.
 func (e *ConfigError) Error() string {
-	msg := strings.ReplaceAll(e.Err.Error(), "\n", " ")
-	if e.Field == "" {
-		return fmt.Sprintf("postmaster: %s: %s", e.File, msg)
+	var b strings.Builder
+	fmt.Fprintf(&b, "postmaster: %s", e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+		if e.Col > 0 {
+			fmt.Fprintf(&b, ":%d", e.Col)
+		}
 	}
-	return fmt.Sprintf("postmaster: %s: %s: %s", e.File, e.Field, msg)
+	if e.Field != "" {
+		fmt.Fprintf(&b, ": %s", e.Field)
+	}
+	fmt.Fprintf(&b, ": %s", strings.ReplaceAll(e.Err.Error(), "\n", " "))
+	return b.String()
+}
+
+// Locate sets e.Line, if it is unknown, to the line at which data (the
+// file's contents) gives e.Field, or else the nearest value enclosing it
+// that the file gives: the worker's object for a required field it lacks.
+// It returns e. It does not block.
+func (e *ConfigError) Locate(data []byte) *ConfigError {
+	if e.Line == 0 && e.Field != "" {
+		e.Line = jsonpos.NearestLine(data, e.Field)
+	}
+	return e
 }
 
 // Unwrap returns ErrConfig and Err.
@@ -96,9 +122,18 @@ func LoadConfig(path string) (Config, error) {
 // Unknown fields, values of the wrong type or out of range, a static
 // worker that fails [bgworker.ValidateWorker] or asks for notification,
 // and more static workers than max_worker_processes are each a
-// [*ConfigError] naming file and field. Stamp is never set. It does not
-// block.
+// [*ConfigError] naming file, line and field. Stamp is never set. It does
+// not block.
 func ParseConfig(file string, data []byte) (Config, error) {
+	cfg, err := parseConfig(file, data)
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		ce.Locate(data)
+	}
+	return cfg, err
+}
+
+func parseConfig(file string, data []byte) (Config, error) {
 	p := &configParser{file: file}
 	cfg := Config{MaxWorkers: DefaultMaxWorkers}
 	top, err := p.object("", data, configFields)

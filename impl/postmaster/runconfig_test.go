@@ -65,7 +65,7 @@ func TestParseConfigErrors(t *testing.T) {
 		in, field, msg string
 		invalid        bool
 	}{
-		{``, "", "line 1, column 1: unexpected end of JSON input", false},
+		{``, "", "f.json:1:1: unexpected end of JSON input", false},
 		{`{"a": 1} x`, "", "invalid character 'x' after top-level value", false},
 		{`{"max_worker_processes": 1.5}`, "max_worker_processes", "want an integer, got 1.5", false},
 		{`{"max_worker_processes": 2000}`, "max_worker_processes", "2000 out of range 1..1024", false},
@@ -90,6 +90,10 @@ func TestParseConfigErrors(t *testing.T) {
 			strings.Contains(err.Error(), "\n") || !errors.Is(err, postmaster.ErrConfig) ||
 			errors.Is(err, bgworker.ErrInvalidWorker) != tc.invalid {
 			t.Errorf("%s:\n got %v (field %q)\nwant field %q, %q, invalid %v", tc.in, err, fieldOf(ce), tc.field, tc.msg, tc.invalid)
+		}
+		// Every file here is one line: every field it gives is at line 1.
+		if ce != nil && !strings.HasPrefix(err.Error(), "postmaster: f.json:1") {
+			t.Errorf("%s: %v names no line", tc.in, err)
 		}
 	}
 }

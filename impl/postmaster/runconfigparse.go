@@ -13,6 +13,7 @@ import (
 
 	"bgwmodel/impl/bgworker"
 	"bgwmodel/impl/flaw"
+	"bgwmodel/internal/jsonpos"
 )
 
 // configParser decodes one file field by field, so that every error names
@@ -48,16 +49,18 @@ func jsonType(raw []byte) string {
 func (p *configParser) object(field string, raw []byte, known []string) (map[string]json.RawMessage, error) {
 	if t := jsonType(raw); t != "an object" {
 		if field == "" {
-			if err := syntaxError(raw); err != nil {
-				return nil, &ConfigError{File: p.file, Err: err}
+			if ce := syntaxError(raw); ce != nil {
+				ce.File = p.file
+				return nil, ce
 			}
 		}
 		return nil, p.errorf(field, "want a JSON object, got %s", t)
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		if serr := syntaxError(raw); serr != nil {
-			err = serr
+		if ce := syntaxError(raw); ce != nil {
+			ce.File, ce.Field = p.file, field
+			return nil, ce
 		}
 		return nil, &ConfigError{File: p.file, Field: field, Err: err}
 	}
@@ -74,27 +77,16 @@ func (p *configParser) object(field string, raw []byte, known []string) (map[str
 	return m, nil
 }
 
-// syntaxError returns raw's JSON syntax error with its line and column, or
-// nil if raw is valid JSON.
-func syntaxError(raw []byte) error {
+// syntaxError returns raw's JSON syntax error at its line and column, or
+// nil if raw is valid JSON (or fails otherwise).
+func syntaxError(raw []byte) *ConfigError {
 	var v any
-	err := json.Unmarshal(raw, &v)
 	var se *json.SyntaxError
-	if !errors.As(err, &se) {
-		if err != nil {
-			return err
-		}
+	if err := json.Unmarshal(raw, &v); !errors.As(err, &se) {
 		return nil
 	}
-	line, col := 1, 1
-	for _, c := range raw[:min(int(se.Offset), len(raw))] {
-		if c == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Errorf("line %d, column %d: %v", line, col, se)
+	line, col := jsonpos.Position(raw, se.Offset)
+	return &ConfigError{Line: line, Col: col, Err: se}
 }
 
 func join(field, key string) string {
