@@ -287,6 +287,10 @@ func (c *Cluster) startSupervisor(configPath, sock string, clockOff shmem.Offset
 			EnvClockOffset + "=" + strconv.FormatUint(uint64(clockOff), 10)},
 		Files:  []*os.File{reqR, repW, records, c.clockRegion.File()},
 		Stdout: serverLog, Stderr: serverLog,
+		// If the harness dies without stopping the cluster (kill -9, a
+		// crash), the supervisor kills everything below it: a stopped
+		// postmaster would not see its control pipe close.
+		ParentDeathSignal: syscall.SIGTERM,
 	}).Start()
 	if err != nil {
 		c.ctl.close()

@@ -93,7 +93,7 @@ func testRegistry() *worker.Registry {
 
 func TestMain(m *testing.M) {
 	cluster.Main(testRegistry())
-	proctest.Main(m, proctest.Roles{roleFloor: floorMain})
+	proctest.Main(m, proctest.Roles{roleFloor: floorMain, roleHarness: harnessMain})
 }
 
 // def returns a test worker definition.

@@ -25,7 +25,9 @@ const exitSupervisorSetup = 3
 // harness, waiting for the supervisor alone, knows the whole cluster is
 // gone. Its exit code is the postmaster's, or 128+N if the postmaster was
 // killed by signal N. SIGTERM to the supervisor kills every process below
-// it with SIGKILL (the harness's last resort).
+// it with SIGKILL, and keeps killing the orphans reparented to it until
+// none is left: the harness's last resort, and what happens when the
+// harness dies (the supervisor's parent-death signal).
 func supervisorMain() int {
 	term := proc.Notify(syscall.SIGTERM)
 	defer term.Stop()
@@ -67,9 +69,16 @@ func supervisorMain() int {
 		return exitSupervisorSetup
 	}
 	code := -1
+	killing := false
 	poll := time.NewTicker(100 * time.Millisecond) // SIGCHLDs coalesce; look now and then
 	defer poll.Stop()
 	for {
+		if killing {
+			// The postmaster's children lead sessions of their own: they
+			// are reached only once orphaned and reparented here.
+			kids, _ := proc.ChildPids()
+			proc.KillAll(kids, syscall.SIGKILL)
+		}
 		exits, err := proc.Reap()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "supervisor: %v\n", err)
@@ -92,8 +101,7 @@ func supervisorMain() int {
 		case <-chld.C():
 		case <-poll.C:
 		case <-term.C():
-			kids, _ := proc.ChildPids()
-			proc.KillAll(kids, syscall.SIGKILL)
+			killing = true
 		}
 	}
 }

@@ -68,6 +68,13 @@ type Command struct {
 	// Stdin, Stdout and Stderr are the child's fds 0, 1, 2; nil means
 	// this process's own.
 	Stdin, Stdout, Stderr *os.File
+	// ParentDeathSignal, if not 0, is sent to the child when this
+	// process dies, however it dies (prctl PR_SET_PDEATHSIG, set in the
+	// child before exec). The kernel sends it when the thread that
+	// started the child exits; Go's runtime ends a thread only when a
+	// goroutine locked to it (runtime.LockOSThread) exits without
+	// unlocking, which a program using this must not do.
+	ParentDeathSignal syscall.Signal
 }
 
 // Start starts the child as [Spawn] describes and returns its pid. It
@@ -114,7 +121,7 @@ func (c *Command) Start() (pid int, err error) {
 	p, err := os.StartProcess("/proc/self/exe", []string{os.Args[0]}, &os.ProcAttr{
 		Env:   env,
 		Files: files,
-		Sys:   &syscall.SysProcAttr{Setsid: true},
+		Sys:   &syscall.SysProcAttr{Setsid: true, Pdeathsig: c.ParentDeathSignal},
 	})
 	if err != nil {
 		return 0, fmt.Errorf("proc: spawn %s: %w", c.Role, err)
