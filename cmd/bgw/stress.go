@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -55,7 +56,7 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 		"print one line per campaign and the totals: operations, faults, violations, timeouts, hangs")
 	fs.IntVar(&f.soak, "runs", 0, "alias of -soak `N`")
 	fs.BoolVar(&f.keep, "keep", false, "keep the run directory even when every check passes")
-	fs.BoolVar(&f.printConfig, "print-config", false, "print the embedded default configuration and exit")
+	fs.BoolVar(&f.printConfig, "print-config", false, "print the configuration the other flags give (the embedded default without them) and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: bgw %s\n\n", stressSynopsis)
 		fmt.Fprintf(stderr, "Runs a stress campaign: a real cluster (postmaster, backends, workers as processes),\n"+
@@ -87,7 +88,17 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 		return badInput(fs, fmt.Sprintf("-out %s: %v (want an existing directory)", quoteValue(f.out), err))
 	}
 	if f.printConfig {
-		stdout.Write(stress.DefaultConfigJSON())
+		// The configuration the campaign would run: the embedded
+		// default, with -config and the flags applied.
+		if !f.set["config"] && len(f.set) == 1 {
+			stdout.Write(stress.DefaultConfigJSON()) // as written, comments of layout and all
+			return exitOK
+		}
+		b, err := json.MarshalIndent(cfg, "", "  ")
+		if err != nil {
+			return badInput(fs, err)
+		}
+		stdout.Write(append(b, '\n'))
 		return exitOK
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -370,9 +370,18 @@ func TestHelp(t *testing.T) {
 			}
 		})
 	}
-	code, out, _ := runBGW(t, "stress", "-print-config")
-	var cfg map[string]any
-	if code != exitOK || json.Unmarshal([]byte(out), &cfg) != nil || cfg["duration"] != "25s" {
-		t.Errorf("-print-config: exit %d:\n%s", code, out)
+	for _, c := range []struct {
+		args     []string
+		duration string
+		backends float64
+	}{
+		{[]string{"-print-config"}, "25s", 5},
+		{[]string{"-print-config", "-duration", "3s", "-backends", "7"}, "3s", 7},
+	} {
+		code, out, _ := runBGW(t, append([]string{"stress"}, c.args...)...)
+		var cfg map[string]any
+		if code != exitOK || json.Unmarshal([]byte(out), &cfg) != nil || cfg["duration"] != c.duration || cfg["backends"] != c.backends {
+			t.Errorf("bgw stress %v: exit %d:\n%s", c.args, code, out)
+		}
 	}
 }
