@@ -24,7 +24,7 @@ type Breakpoint struct {
 	Op Op `json:"op"`
 	// Step numbers the step within the operation, from 1.
 	Step int `json:"step"`
-	// What names the step: "Load32 slot[2].in_use (acquire)",
+	// What names the step: "Load32 slot[2].in_use (acq)",
 	// "acquire BackgroundWorkerLock (exclusive)", "signal the postmaster",
 	// "sleep on the latch".
 	What string `json:"what"`
@@ -33,7 +33,8 @@ type Breakpoint struct {
 	Locked bool `json:"locked"`
 }
 
-// String returns "register step 7 (Store32 slot[1].in_use (release), holding BackgroundWorkerLock)".
+// String returns "register step 7 (Store32 slot[1].pid (rlx), holding
+// BackgroundWorkerLock)".
 func (bp Breakpoint) String() string {
 	s := fmt.Sprintf("%s step %d (%s", bp.Op, bp.Step, bp.What)
 	if bp.Locked {

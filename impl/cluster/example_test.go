@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"syscall"
 	"time"
 
 	"bgwmodel/impl/bgworker"
@@ -91,5 +92,49 @@ func ExampleCluster_Kill() {
 	fmt.Println(c.Stop(ctx)) // waits for every orphan
 	// Output:
 	// POSTMASTER_DIED <nil>
+	// <nil>
+}
+
+// Stop a backend while it holds BackgroundWorkerLock in the middle of a
+// registration, kill it there, and see the cluster restart after the
+// crash: the lock is free again, and a new backend registers.
+func ExampleBackend_StopAt() {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := cluster.Start(ctx, cluster.Config{MaxWorkers: 2})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Stop(ctx)
+	b, err := c.Connect(ctx)
+	if err != nil {
+		panic(err)
+	}
+	w := bgworker.Worker{Name: "example", RestartTime: bgworker.NeverRestart, LibraryName: testLib, FunctionName: "run"}
+	stopped := b.StopAt(2) // step 1 acquires the lock
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Register(ctx, w)
+		done <- err
+	}()
+	bp := <-stopped
+	fmt.Println(bp.Op, bp.Step, bp.Locked)
+	if err := syscall.Kill(b.Pid(), syscall.SIGKILL); err != nil {
+		panic(err)
+	}
+	fmt.Println(errors.Is(<-done, cluster.ErrBackendClosed))
+	for { // the crash restart refuses connections for a moment
+		b2, err := c.Connect(ctx)
+		if err != nil {
+			panic(err)
+		}
+		if _, err = b2.Register(ctx, w); !errors.Is(err, cluster.ErrBackendClosed) {
+			fmt.Println(err)
+			break
+		}
+	}
+	// Output:
+	// register 2 true
+	// true
 	// <nil>
 }
