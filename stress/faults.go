@@ -1,14 +1,11 @@
 package stress
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -260,13 +257,13 @@ func (c *campaign) killBackend(rng *rand.Rand) (string, bool) {
 // killChild sends SIGKILL to pid if it is a live child of the postmaster
 // (a pid read from the log may have been reaped and reused meanwhile).
 func (c *campaign) killChild(pid int) error {
-	ppid, state, err := procStat(pid)
+	st, err := proc.Stat(pid)
 	switch {
 	case err != nil:
 		return errors.New("gone")
-	case ppid != c.cl.PostmasterPid():
-		return fmt.Errorf("not a child of the postmaster (ppid %d)", ppid)
-	case state == 'Z':
+	case st.Ppid != c.cl.PostmasterPid():
+		return fmt.Errorf("not a child of the postmaster (ppid %d)", st.Ppid)
+	case st.State == proc.StateZombie:
 		return errors.New("already exited")
 	}
 	return proc.Kill(pid, syscall.SIGKILL)
@@ -312,8 +309,7 @@ func (c *campaign) killPostmaster() error {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		_, state, err := procStat(pm)
-		if err != nil || state == 'Z' || state == 'X' {
+		if proc.Gone(pm) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -342,22 +338,4 @@ func (c *campaign) waiting() bool {
 		}
 	}
 	return false
-}
-
-// procStat reads a process's parent and state from /proc/PID/stat.
-func procStat(pid int) (ppid int, state byte, err error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0, err
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, 0, errors.New("bad stat line")
-	}
-	f := bytes.Fields(b[i+1:])
-	if len(f) < 2 || len(f[0]) != 1 {
-		return 0, 0, errors.New("bad stat line")
-	}
-	ppid, err = strconv.Atoi(string(f[1]))
-	return ppid, f[0][0], err
 }

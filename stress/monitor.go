@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/postmaster"
+	"bgwmodel/impl/proc"
 	"bgwmodel/linearizability"
 	"bgwmodel/policy"
 )
@@ -175,8 +176,7 @@ func (c *campaign) leftovers() []int {
 	}
 	var left []int
 	for pid := range pids {
-		_, state, err := procStat(pid)
-		if err != nil || state == 'Z' || state == 'X' {
+		if proc.Gone(pid) {
 			continue
 		}
 		if target, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe"); err == nil && target == exe {

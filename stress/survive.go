@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/cluster"
+	"bgwmodel/impl/proc"
 	"bgwmodel/internal/jsonpos"
 	"bgwmodel/linearizability"
 	"bgwmodel/spec"
@@ -286,8 +287,8 @@ func (c *campaign) pollPostmaster() bool {
 // SIGSTOPped one is): not gone, not a zombie, and still the supervisor's
 // child (not a reused pid).
 func (c *campaign) postmasterAlive() bool {
-	ppid, state, err := procStat(c.cl.PostmasterPid())
-	return err == nil && state != 'Z' && state != 'X' && ppid == c.cl.SupervisorPid()
+	st, err := proc.Stat(c.cl.PostmasterPid())
+	return err == nil && !st.Exited() && st.Ppid == c.cl.SupervisorPid()
 }
 
 // postmasterExit tells how the postmaster ended, once Stop has returned

@@ -268,10 +268,10 @@ func waitStopped(ctx context.Context, pid int) error {
 		if err != nil {
 			return fmt.Errorf("cluster: backend %d: %w", pid, err)
 		}
-		switch st.State {
-		case proc.StateStopped:
+		switch {
+		case st.State == proc.StateStopped:
 			return nil
-		case proc.StateZombie, proc.StateDead:
+		case st.Exited():
 			return fmt.Errorf("cluster: backend %d exited at its breakpoint", pid)
 		}
 		if time.Now().After(until) {

@@ -80,7 +80,7 @@ func (c *Cluster) connect(ctx context.Context) (*Backend, error) {
 		case <-alive.C:
 			// A backend that dies before its hello (SIGQUIT in a crash
 			// restart, a failed attach) would leave this wait to ctx.
-			if st, err := proc.Stat(rep.Pid); err != nil || st.State == proc.StateZombie || st.State == proc.StateDead {
+			if proc.Gone(rep.Pid) {
 				return nil, fmt.Errorf("%w (backend %s, pid %d)", errNoHello, id, rep.Pid)
 			}
 		case <-ctx.Done():

@@ -115,16 +115,6 @@ func TestBackendKilled(t *testing.T) {
 	}
 }
 
-// gone reports whether pid has exited (no such process, or a zombie).
-func gone(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	return i < 0 || strings.HasPrefix(strings.TrimSpace(string(b[i+1:])), "Z")
-}
-
 // TestPostmasterKilled: when the postmaster is killed with SIGKILL, every
 // backend's wait returns POSTMASTER_DIED and every worker and backend
 // exits, within a bound, also when the postmaster was stopped (SIGSTOP)
@@ -191,10 +181,10 @@ func TestPostmasterKilled(t *testing.T) {
 				}
 			}
 			for _, pid := range pids {
-				for !gone(pid) && time.Since(killed) < bound {
+				for !proc.Gone(pid) && time.Since(killed) < bound {
 					time.Sleep(5 * time.Millisecond)
 				}
-				if !gone(pid) {
+				if !proc.Gone(pid) {
 					t.Errorf("pid %d still running %v after the postmaster died", pid, bound)
 				}
 			}
@@ -322,10 +312,10 @@ func TestHarnessDies(t *testing.T) {
 	proctest.ReapAll(t, testTimeout, harness)
 	const bound = 5 * time.Second
 	for _, pid := range pids {
-		for !gone(pid) && time.Since(killed) < bound {
+		for !proc.Gone(pid) && time.Since(killed) < bound {
 			time.Sleep(5 * time.Millisecond)
 		}
-		if !gone(pid) {
+		if !proc.Gone(pid) {
 			st, _ := proc.Stat(pid)
 			t.Errorf("pid %d (%c) still there %v after the harness died", pid, st.State, bound)
 		}

@@ -600,10 +600,10 @@ func checkAllExited(t *testing.T, fx *faultCell) {
 	}
 	end := time.Now().Add(faultBound)
 	for _, pid := range pids {
-		for !gone(pid) && time.Now().Before(end) {
+		for !proc.Gone(pid) && time.Now().Before(end) {
 			time.Sleep(5 * time.Millisecond)
 		}
-		if !gone(pid) {
+		if !proc.Gone(pid) {
 			st, _ := proc.Stat(pid)
 			t.Errorf("pid %d still running (%c) %v after the postmaster died", pid, st.State, faultBound)
 		}

@@ -112,6 +112,17 @@ func Stat(pid int) (Status, error) {
 	return st, nil
 }
 
+// Exited reports whether the process has exited: a zombie not yet
+// reaped, or dead. It does not block.
+func (s Status) Exited() bool { return s.State == StateZombie || s.State == StateDead }
+
+// Gone reports whether pid has exited: it does not exist (any more, or
+// was reaped), or it is a zombie. It does not block.
+func Gone(pid int) bool {
+	st, err := Stat(pid)
+	return err != nil || st.Exited()
+}
+
 // parseStat extracts the state and ppid from a /proc/PID/stat line:
 // "pid (comm) state ppid ...", where comm may hold spaces and parentheses.
 func parseStat(b []byte) (Status, bool) {
