@@ -257,10 +257,7 @@ func runPostmasterCell(t *testing.T, f faultKind, k int) {
 		fx.signal(t, fx.victim.Pid(), syscall.SIGKILL)
 		cont()
 	case faultKillWorker:
-		if pid := runningWorker(t, fx.c); pid != 0 {
-			t.Logf("killing worker %d", pid)
-			fx.signal(t, pid, syscall.SIGKILL)
-		}
+		fx.killWorker(t)
 		cont()
 	case faultFailSpawn:
 		// The request waits in the control pipe for the stopped
@@ -420,12 +417,7 @@ func runFaultCell(t *testing.T, o faultOp, f faultKind, k int) {
 		}
 		resume()
 	case faultKillWorker:
-		if pid := runningWorker(t, fx.c); pid != 0 {
-			t.Logf("killing worker %d", pid)
-			fx.signal(t, pid, syscall.SIGKILL)
-		} else {
-			t.Logf("no running worker to kill")
-		}
+		fx.killWorker(t)
 		resume()
 	case faultFailSpawn:
 		if err := fx.c.FailSpawns(2); err != nil {
@@ -494,6 +486,18 @@ func checkAnswer(t *testing.T, op cluster.Op, f faultKind, hit bool, r opResult)
 	case op == cluster.OpWaitForShutdown && r.st.Status != bgworker.Stopped:
 		t.Errorf("wait for shutdown: %v", r.st)
 	}
+}
+
+// killWorker kills a running worker with SIGKILL, if there is one.
+func (fx *faultCell) killWorker(t *testing.T) {
+	t.Helper()
+	pid := runningWorker(t, fx.c)
+	if pid == 0 {
+		t.Logf("no running worker to kill")
+		return
+	}
+	t.Logf("killing worker %d", pid)
+	fx.signal(t, pid, syscall.SIGKILL)
 }
 
 // runningWorker returns the pid of a worker the record log shows
