@@ -149,6 +149,30 @@ func TestSetFaults(t *testing.T) {
 	}
 }
 
+func TestSetFaultsRefusesBadLists(t *testing.T) {
+	for _, tc := range []struct{ list, want string }{
+		{"", "an empty fault list"},
+		{"  ", "an empty fault list"},
+		{"none,kill-worker", `"none" stands alone`},
+		{"kill-worker,default", `"default" stands alone`},
+		{"kill-worker,,kill-backend", "an empty fault name"},
+		{"kill-worker,kill-worker", `fault "kill-worker" listed twice`},
+		{"kill-all", `unknown fault "kill-all" (known: kill-worker,`},
+	} {
+		t.Run(tc.list, func(t *testing.T) {
+			cfg := DefaultConfig()
+			before := cfg.FaultList()
+			err := cfg.SetFaults(tc.list)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("SetFaults(%q): %v, want an error containing %q", tc.list, err, tc.want)
+			}
+			if cfg.FaultList() != before {
+				t.Errorf("SetFaults(%q) failed but changed the faults to %q", tc.list, cfg.FaultList())
+			}
+		})
+	}
+}
+
 func TestReproCommand(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Seed = 42

@@ -32,24 +32,38 @@ func FaultKinds() []FaultKind {
 }
 
 // SetFaults keeps only the faults in list (comma-separated names of
-// [FaultKinds]; "none" for none, "default" to keep the configuration's):
-// the others are turned off, and postmaster-death is turned on if listed.
-// It returns an error naming an unknown fault. It does not block.
+// [FaultKinds]; "none" alone for none, "default" alone to keep the
+// configuration's): the others are turned off, and postmaster-death is
+// turned on if listed. An empty list, an empty or repeated name, an
+// unknown fault, and "none" or "default" beside other names are errors
+// naming what is wrong.
 func (c *Config) SetFaults(list string) error {
-	if list == "default" {
+	switch strings.TrimSpace(list) {
+	case "default":
 		return nil
+	case "":
+		return errors.New(`stress: an empty fault list: want faults separated by commas, "none" or "default"`)
 	}
 	on := map[FaultKind]bool{}
-	if list != "none" && list != "" {
-		for _, name := range strings.Split(list, ",") {
-			k := FaultKind(strings.TrimSpace(name))
-			if !slices.Contains(FaultKinds(), k) {
-				names := make([]string, 0, 5)
-				for _, k := range FaultKinds() {
-					names = append(names, string(k))
-				}
-				return fmt.Errorf("stress: unknown fault %q (known: %s, none, default)", k, strings.Join(names, ", "))
+	names := strings.Split(list, ",")
+	for _, name := range names {
+		k := FaultKind(strings.TrimSpace(name))
+		switch {
+		case k == "none" || k == "default":
+			if len(names) > 1 {
+				return fmt.Errorf("stress: %q stands alone: it cannot be listed with other faults", k)
 			}
+		case k == "":
+			return fmt.Errorf("stress: an empty fault name in %q", list)
+		case on[k]:
+			return fmt.Errorf("stress: fault %q listed twice", k)
+		case !slices.Contains(FaultKinds(), k):
+			known := make([]string, 0, len(FaultKinds()))
+			for _, k := range FaultKinds() {
+				known = append(known, string(k))
+			}
+			return fmt.Errorf("stress: unknown fault %q (known: %s; or none or default alone)", k, strings.Join(known, ", "))
+		default:
 			on[k] = true
 		}
 	}

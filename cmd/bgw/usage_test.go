@@ -136,6 +136,8 @@ func TestBadInput(t *testing.T) {
 	want(s("print-config-and-bad-flag", []string{"-print-config", "-backends", "0"}, "-backends 0"), "want 1..64")
 	want(s("faults", []string{"-faults", "kill-all"}, "-faults kill-all", `unknown fault "kill-all"`), "known: kill-worker")
 	want(s("faults-list", []string{"-faults", "kill-worker,bogus"}, "-faults kill-worker,bogus", `unknown fault "bogus"`), "known:")
+	s("faults-none-and-more", []string{"-faults", "none,kill-worker"}, "-faults none,kill-worker", `"none" stands alone`)
+	s("faults-empty", []string{"-faults", ""}, `-faults ""`, "an empty fault list")
 	want(s("flaw", []string{"-flaw", "bogus"}, "-flaw bogus"), "known: no-forget-barrier")
 	want(s("flaw-weak", []string{"-flaw", "no-forget-barrier"}, "-flaw no-forget-barrier", "shows only under a weak memory model"),
 		"bgw explore -flaw no-forget-barrier -model view")
