@@ -82,8 +82,35 @@ type Result struct {
 	Timeouts Timeouts
 	// Postmaster is how the postmaster ended.
 	Postmaster PostmasterExit
-	// Verdict is the verdict of every check on the whole run.
+	// AfterViolation lists the errors that stopping the campaign caused
+	// after its first violation was found: not failures of the run.
+	AfterViolation []string
+	// Interrupted says the campaign was cut short by Run's context (an
+	// interrupt): it ended early, in order, and was checked as far as it
+	// ran. A campaign cut short is no pass, whatever its verdict.
+	Interrupted bool
+	// Verdict is the verdict of every check on the whole run. It is nil
+	// only in the Result Run returns with an error after a violation was
+	// found (see Run).
 	Verdict *Verdict
+}
+
+// Outcome is the campaign's outcome: Fail if a check failed, or if a
+// violation was found and the run could not finish; otherwise Undecided
+// for a campaign cut short (an interrupt is no pass); otherwise the
+// verdict's.
+func (r *Result) Outcome() Outcome {
+	switch {
+	case r.Verdict == nil && r.FirstViolation != "":
+		return Fail
+	case r.Verdict == nil:
+		return Undecided
+	case r.Verdict.Outcome() == Fail:
+		return Fail
+	case r.Interrupted:
+		return Undecided
+	}
+	return r.Verdict.Outcome()
 }
 
 // campaign is the state of a running campaign.
@@ -115,6 +142,11 @@ type campaign struct {
 
 	errMu    sync.Mutex
 	firstErr error // the first infrastructure failure
+	// violated is set once a violation is found: from then on the
+	// violation is the verdict, and errors the stop causes are not
+	// infrastructure failures (they go to afterErrs).
+	violated  atomic.Bool
+	afterErrs []error
 
 	mu             sync.Mutex
 	tail           *tailer
@@ -129,12 +161,17 @@ type campaign struct {
 // Run runs a campaign (see the package documentation): it starts a
 // cluster, drives cfg.Backends backends and injects faults for
 // cfg.Duration (or until the first violation, if
-// cfg.Check.StopOnViolation), stops the cluster, and checks the whole
-// run. The verdict is in the Result; the error reports an infrastructure
-// failure (the cluster could not start, a file could not be written, the
-// context ended), after which the run directory holds no verdict. The
-// program must have called cluster.Main([Registry]()) first. It blocks
-// until the campaign is over.
+// cfg.Check.StopOnViolation, or until ctx ends: an interrupt), stops the
+// cluster, seals the run directory ([SealRunDir]) and checks the whole
+// run. The verdict is in the Result; a campaign cut short by ctx says so
+// ([Result.Interrupted]). The error reports an infrastructure failure
+// (the cluster could not start, a file could not be written), after which
+// the run directory holds no verdict, except that a violation, once
+// found, is the verdict: errors after it are not failures of the run, and
+// if the run cannot finish after one, Run returns both a Result with
+// FirstViolation (and no Verdict) and the error. The directory of a run
+// that found a violation holds [KeepFile]. The program must have called
+// cluster.Main([Registry]()) first. It blocks until the campaign is over.
 func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -190,6 +227,13 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		opts.started(c)
 	}
 	res, err := c.run(ctx)
+	if err != nil && c.violated.Load() {
+		c.mu.Lock()
+		res = &Result{Config: c.cfg, Dir: c.dir, Elapsed: time.Since(c.start), Ops: int(c.ops.Load()),
+			FirstViolation: c.firstViolation, DetectedAfter: c.detectedAfter, Interrupted: ctx.Err() != nil}
+		c.mu.Unlock()
+		return res, fmt.Errorf("stress: a violation was found, but the run could not finish: %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -269,16 +313,13 @@ func (c *campaign) run(parent context.Context) (*Result, error) {
 		c.cl.Stop(context.Background())
 		return nil, firstErr
 	}
-	if err := parent.Err(); err != nil {
-		c.cl.Stop(context.Background())
-		return nil, fmt.Errorf("stress: campaign interrupted: %w", err)
-	}
-	return c.finish(elapsed)
+	return c.finish(elapsed, parent.Err() != nil)
 }
 
-// finish stops the cluster, writes what the histories lack, and checks
-// the run.
-func (c *campaign) finish(elapsed time.Duration) (*Result, error) {
+// finish stops the cluster, writes what the histories lack, seals the
+// run directory, and checks the run; interrupted says the campaign was
+// cut short.
+func (c *campaign) finish(elapsed time.Duration, interrupted bool) (*Result, error) {
 	c.pollPostmaster() // an exit just before the stop is not the stop's
 	c.errMu.Lock()
 	err := c.firstErr
@@ -301,26 +342,9 @@ func (c *campaign) finish(elapsed time.Duration) (*Result, error) {
 	if err := writePostmasterExit(filepath.Join(c.dir, PostmasterExitFile), exit); err != nil {
 		return nil, err
 	}
-	recs, err := readRecords(c.cl.RecordsPath())
+	recs, _, err := readRecords(c.cl.RecordsPath())
 	if err != nil {
 		return nil, err
-	}
-	pmh, _, err := PostmasterHistory(recs)
-	if err != nil {
-		return nil, err
-	}
-	st, err := c.rec.open("postmaster", "postmaster", postmasterClient)
-	if err != nil {
-		return nil, err
-	}
-	for _, op := range pmh {
-		if err := st.encode(op); err != nil {
-			st.close()
-			return nil, err
-		}
-	}
-	if err := st.close(); err != nil {
-		return nil, fmt.Errorf("stress: postmaster history: %w", err)
 	}
 	c.mu.Lock()
 	waits, faults := c.waits, c.faults
@@ -332,7 +356,8 @@ func (c *campaign) finish(elapsed time.Duration) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Config: c.cfg, Dir: c.dir, Elapsed: elapsed, Ops: int(c.ops.Load()), Records: len(recs),
-		Faults: map[FaultKind]int{}, FirstViolation: c.firstViolation, DetectedAfter: c.detectedAfter, Postmaster: exit}
+		Faults: map[FaultKind]int{}, FirstViolation: c.firstViolation, DetectedAfter: c.detectedAfter, Postmaster: exit,
+		Interrupted: interrupted}
 	for _, f := range faults {
 		if f.Done {
 			res.Faults[f.Kind]++
@@ -341,8 +366,16 @@ func (c *campaign) finish(elapsed time.Duration) (*Result, error) {
 	c.mu.Lock()
 	res.Restarts, res.Launches = c.tail.restarts, c.tail.launches
 	c.mu.Unlock()
+	c.errMu.Lock()
+	for _, err := range c.afterErrs {
+		res.AfterViolation = append(res.AfterViolation, err.Error())
+	}
+	c.errMu.Unlock()
 	stop := stopVerdict(stopErr, left)
 	if err := writeStopCheck(filepath.Join(c.dir, StopFile), stop); err != nil {
+		return nil, err
+	}
+	if err := SealRunDir(c.dir); err != nil {
 		return nil, err
 	}
 	v, err := CheckDir(c.dir, CheckOptions{Timeout: c.cfg.Check.Timeout.D()})
@@ -377,13 +410,18 @@ func (c *campaign) noteFault(ev FaultEvent) {
 }
 
 // noteErr notes an infrastructure failure (nil: none) and ends the
-// campaign; the first one is Run's error.
+// campaign; the first one is Run's error. Once a violation is found, an
+// error is what stopping the campaign caused (a call cut short, a
+// connection closed): it is kept apart and fails nothing.
 func (c *campaign) noteErr(err error) {
 	if err == nil {
 		return
 	}
 	c.errMu.Lock()
-	if c.firstErr == nil {
+	switch {
+	case c.violated.Load():
+		c.afterErrs = append(c.afterErrs, err)
+	case c.firstErr == nil:
 		c.firstErr = err
 	}
 	c.errMu.Unlock()

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"bgwmodel/impl/postmaster"
 	"bgwmodel/internal/jsonpos"
+	"bgwmodel/internal/safefile"
 	"bgwmodel/linearizability"
 	"bgwmodel/policy"
 	"bgwmodel/spec"
@@ -48,94 +50,104 @@ type input struct {
 	h       linearizability.History
 	recs    []postmaster.Record
 	hasRecs bool
-	waits   []WaitRecord
-	stop    *CheckResult
-	exit    *PostmasterExit
-	cfg     *Config
-	slots   int
-	static  int
+	// recsPath is the record log's file; tornRecs says its last line was
+	// cut in the middle of a record (dropped).
+	recsPath string
+	tornRecs bool
+	waits    []WaitRecord
+	stop     *CheckResult
+	exit     *PostmasterExit
+	cfg      *Config
+	slots    int
+	static   int
 }
 
-// CheckDir checks a run directory as a campaign leaves it: the histories
-// in its history subdirectory (or, without one, the *.jsonl history files
-// in the directory itself), the record log, the waits, the recorded stop
-// check, and how the postmaster ended ([PostmasterExitFile]);
-// max_worker_processes and the policy's bounds come from campaign.json. A
-// file that cannot be read or decoded is an error naming it (and the
-// line), and so is a directory with neither a history nor a record log; a
-// violation is in the Verdict. A run whose postmaster failed on an I/O
-// error of the run directory has no verdict: an error says so. It blocks
+// CheckDir checks a directory: a run directory as a campaign leaves it,
+// or a directory of history files.
+//
+// A run directory (one holding any of the files a campaign writes, or a
+// [HistoryDir]) must be whole: sealed by its [ManifestFile] with every
+// part unchanged (see [SealRunDir]), else the error wraps
+// [ErrIncompleteRun] and names the part, and there is no verdict. It is
+// then checked as the campaign checked it: the histories of [HistoryDir],
+// with the postmaster's operations derived from the record log
+// ([PostmasterHistory]), the waits, the recorded stop check, and how the
+// postmaster ended ([PostmasterExitFile]); max_worker_processes and the
+// policy's bounds come from campaign.json. A run whose postmaster failed
+// on an I/O error of the run directory has no verdict either.
+//
+// Any other directory is read as history files: its *.jsonl files, which
+// must then hold the postmaster's operations too.
+//
+// A file that is not a regular file, or cannot be read or decoded, is an
+// error naming it (and the line); a violation is in the Verdict. It blocks
 // while it reads and checks.
 func CheckDir(dir string, opts CheckOptions) (*Verdict, error) {
-	in := input{static: -1}
-	if data, err := os.ReadFile(filepath.Join(dir, CampaignFile)); err == nil {
-		cfg, err := ParseConfig(filepath.Join(dir, CampaignFile), data)
+	if !isRunDir(dir) {
+		paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 		if err != nil {
+			return nil, fmt.Errorf("stress: %w", err)
+		}
+		if len(paths) == 0 {
+			return nil, fmt.Errorf("stress: %s: not a run directory: no %s/, no %s and no *.jsonl history file", dir, HistoryDir, ManifestFile)
+		}
+		in := input{static: -1}
+		if err := in.readFiles(paths); err != nil {
 			return nil, err
 		}
-		in.cfg, in.slots, in.static = &cfg, cfg.Slots, len(cfg.Static)
-	} else if !errors.Is(err, os.ErrNotExist) {
+		return in.check(opts)
+	}
+	if err := verifyRunDir(dir); err != nil {
+		return nil, err
+	}
+	in := input{static: -1}
+	path := filepath.Join(dir, CampaignFile)
+	data, err := safefile.ReadFile(path)
+	if err != nil {
 		return nil, fmt.Errorf("stress: %w", err)
 	}
-	hdir := filepath.Join(dir, HistoryDir)
-	if st, err := os.Stat(hdir); err == nil && st.IsDir() {
-		h, err := linearizability.ReadDir(hdir)
-		if err != nil {
-			return nil, err
-		}
-		in.h = h
-	} else {
-		paths, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-		var hist []string
-		for _, p := range paths {
-			switch filepath.Base(p) {
-			case RecordsFile, WaitsFile, FaultsFile:
-			default:
-				hist = append(hist, p)
-			}
-		}
-		if err := in.readFiles(hist); err != nil {
-			return nil, err
-		}
+	cfg, err := ParseConfig(path, data)
+	if err != nil {
+		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, RecordsFile)); err == nil {
-		if err := in.readRecords(filepath.Join(dir, RecordsFile)); err != nil {
-			return nil, err
-		}
+	in.cfg, in.slots, in.static = &cfg, cfg.Slots, len(cfg.Static)
+	if in.h, err = linearizability.ReadDir(filepath.Join(dir, HistoryDir)); err != nil {
+		return nil, err
 	}
-	if len(in.h) == 0 && !in.hasRecs {
-		return nil, fmt.Errorf("stress: %s: not a run directory: no %s/, no *.jsonl history file and no %s", dir, HistoryDir, RecordsFile)
+	if i := slices.IndexFunc(in.h, func(op linearizability.Operation) bool { return op.Process == postmasterProcess }); i >= 0 {
+		return nil, fmt.Errorf("stress: %s: a history file holds the postmaster's operations (client %d), which come from %s only",
+			filepath.Join(dir, HistoryDir), in.h[i].Client, RecordsFile)
 	}
-	if _, err := os.Stat(filepath.Join(dir, WaitsFile)); err == nil {
-		waits, err := ReadWaits(filepath.Join(dir, WaitsFile))
-		if err != nil {
-			return nil, err
-		}
-		in.waits = waits
+	if err := in.readRecords(filepath.Join(dir, RecordsFile)); err != nil {
+		return nil, err
 	}
-	if data, err := os.ReadFile(filepath.Join(dir, StopFile)); err == nil {
-		r, err := decodeStopCheck(filepath.Join(dir, StopFile), data)
-		if err != nil {
-			return nil, err
-		}
-		in.stop = &r
+	if in.waits, err = ReadWaits(filepath.Join(dir, WaitsFile)); err != nil {
+		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(dir, PostmasterExitFile)); err == nil {
-		e, err := readPostmasterExit(filepath.Join(dir, PostmasterExitFile))
-		if err != nil {
-			return nil, err
-		}
-		if err := infraFailure(e, dir); err != nil {
-			return nil, fmt.Errorf("%w: the run has no verdict", err)
-		}
-		in.exit = &e
+	path = filepath.Join(dir, StopFile)
+	if data, err = safefile.ReadFile(path); err != nil {
+		return nil, fmt.Errorf("stress: %w", err)
 	}
+	r, err := decodeStopCheck(path, data)
+	if err != nil {
+		return nil, err
+	}
+	in.stop = &r
+	e, err := readPostmasterExit(filepath.Join(dir, PostmasterExitFile))
+	if err != nil {
+		return nil, err
+	}
+	if err := infraFailure(e, dir); err != nil {
+		return nil, fmt.Errorf("%w: the run has no verdict", err)
+	}
+	in.exit = &e
 	return in.check(opts)
 }
 
 // CheckFiles checks history files and at most one record log (told apart
-// by their first line), as `bgw check FILE...` does. It blocks while it
-// reads and checks.
+// by their first line), as `bgw check FILE...` does. With a record log,
+// the postmaster's operations come from it, and the history files must
+// not hold any. It blocks while it reads and checks.
 func CheckFiles(paths []string, opts CheckOptions) (*Verdict, error) {
 	in := input{static: -1}
 	var hist []string
@@ -158,20 +170,26 @@ func CheckFiles(paths []string, opts CheckOptions) (*Verdict, error) {
 	if err := in.readFiles(hist); err != nil {
 		return nil, err
 	}
+	if in.hasRecs {
+		if i := slices.IndexFunc(in.h, func(op linearizability.Operation) bool { return op.Process == postmasterProcess }); i >= 0 {
+			return nil, fmt.Errorf("stress: the history files hold the postmaster's operations (client %d) and so does the record log %s: give one of them",
+				in.h[i].Client, in.recsPath)
+		}
+	}
 	return in.check(opts)
 }
 
 // isRecordLog reports whether the file's first line is a postmaster record
 // (it has a "kind").
 func isRecordLog(path string) (bool, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return false, fmt.Errorf("stress: %w", err)
 	}
 	defer f.Close()
-	line, err := bufio.NewReader(f).ReadBytes('\n')
+	line, err := safefile.ReadLine(bufio.NewReader(f))
 	if err != nil && len(line) == 0 {
-		return false, nil // empty: the history decoder reports it
+		return false, nil // empty or a line too long: the history decoder reports it
 	}
 	var probe map[string]json.RawMessage
 	if json.Unmarshal(bytes.TrimSpace(line), &probe) != nil {
@@ -221,16 +239,36 @@ func (in *input) readFiles(paths []string) error {
 }
 
 // readRecords reads a record log, which must start as the postmaster
-// starts it.
+// starts it. A torn last line is noted, and judged by check.
 func (in *input) readRecords(path string) error {
-	recs, err := readRecords(path)
+	recs, torn, err := readRecords(path)
 	if err != nil {
 		return err
 	}
 	if _, _, err := PostmasterHistory(recs); err != nil {
 		return fmt.Errorf("stress: %s: %s", path, strings.TrimPrefix(err.Error(), "stress: records: "))
 	}
-	in.recs, in.hasRecs = recs, true
+	in.recs, in.hasRecs, in.recsPath, in.tornRecs = recs, true, path, torn
+	return nil
+}
+
+// wholeRecords checks that the record log is whole: it ends as an orderly
+// stop ends it (with shutdown-done), unless the postmaster was killed or
+// ended badly, and only then may its last line be torn. A record log cut
+// short could hide the records that show a violation, so it gets no
+// verdict.
+func (in *input) wholeRecords(died *linearizability.Operation) error {
+	if died != nil || (in.exit != nil && (in.exit.Ended != EndedStopped || in.exit.Code != 0)) {
+		return nil
+	}
+	if in.tornRecs {
+		return fmt.Errorf("stress: %s: %w: its last line is cut in the middle of a record, and the postmaster was not killed",
+			in.recsPath, ErrIncompleteRun)
+	}
+	if n := len(in.recs); n == 0 || in.recs[n-1].Kind != postmaster.RecordShutdownDone {
+		return fmt.Errorf("stress: %s: %w: it does not end with %s, and the postmaster was not killed: records are missing at its end",
+			in.recsPath, ErrIncompleteRun, postmaster.RecordShutdownDone)
+	}
 	return nil
 }
 
@@ -245,17 +283,26 @@ func (in *input) check(opts CheckOptions) (*Verdict, error) {
 	if in.slots <= 0 {
 		in.slots = 8
 	}
+	died := diedOp(in.h)
 	if in.hasRecs {
-		if _, static, err := PostmasterHistory(in.recs); err == nil && in.static < 0 {
+		if err := in.wholeRecords(died); err != nil {
+			return nil, err
+		}
+		pmh, static, err := PostmasterHistory(in.recs)
+		if err != nil {
+			return nil, err
+		}
+		if in.static < 0 {
 			in.static = static
 		}
+		in.h = append(in.h, pmh...)
+		in.h.SortByCall()
 	}
 	if opts.Static > 0 {
 		in.static = opts.Static
 	}
 	in.static = max(in.static, 0)
 	v := &Verdict{}
-	died := diedOp(in.h)
 	if len(in.h) == 0 {
 		v.Checks = append(v.Checks, CheckResult{Name: CheckLinearizability, Outcome: Skipped, Summary: "no history"})
 	} else {
@@ -325,7 +372,7 @@ func deathCut(h linearizability.History, recs []postmaster.Record) linearizabili
 	}
 	next := 0
 	for _, op := range h {
-		if op.Process == "postmaster" && len(recs) == 0 {
+		if op.Process == postmasterProcess && len(recs) == 0 {
 			cut = max(cut, op.Return)
 		}
 		next = max(next, op.Client+1)
@@ -334,7 +381,7 @@ func deathCut(h linearizability.History, recs []postmaster.Record) linearizabili
 	copy(out, h)
 	for i := range out {
 		op := &out[i]
-		if op.Process == "postmaster" || op.Input.Kind == spec.OpDied || op.Return == linearizability.Infinity || op.Return <= cut {
+		if op.Process == postmasterProcess || op.Input.Kind == spec.OpDied || op.Return == linearizability.Infinity || op.Return <= cut {
 			continue
 		}
 		if op.Input.Kind == spec.OpWaitForStartup && op.Output.Status == spec.PostmasterDied {

@@ -3,7 +3,7 @@
 // them: linearizability against the specification (package
 // linearizability), the postmaster's policy (package policy), that no
 // waiter is left waiting, and that an orderly stop leaves no process
-// behind. It is what `bgw stress` and `bgw check` run (DESIGN §4, §6).
+// behind. It is what `bgw stress` and `bgw check` run.
 //
 // # Campaigns
 //
@@ -44,8 +44,9 @@
 // stream goes on under a fresh client id. The postmaster's operations come
 // from its record log ([PostmasterHistory]: launch, exit, forget, reinit,
 // and the initial state), stamped inside the postmaster with the same
-// clock, and are written as history/postmaster.jsonl too; the harness's
-// kill of the postmaster is the Died operation of history/harness.jsonl.
+// clock; the checks derive them from the record log, which is written as
+// the run goes, and no history file may hold them. The harness's kill of
+// the postmaster is the Died operation of history/harness.jsonl.
 //
 // # Checks
 //
@@ -73,12 +74,24 @@
 //
 // # Run directory
 //
-// [CampaignFile] (the configuration, with the seed), [HistoryDir],
-// records.jsonl, server.log and postmaster.json (the cluster's),
-// [WaitsFile], [FaultsFile], [StopFile], [PostmasterExitFile], and the
-// verdicts: [VerdictFile],
-// [ResultFile], [PolicyFile], [WaitersFile], [HTMLFile] (porcupine's view
-// of a linearizability violation) and [ReproFile] ([ReproCommand]).
+// The evidence: [CampaignFile] (the configuration, with the seed),
+// [HistoryDir], records.jsonl, server.log and postmaster.json (the
+// cluster's), [WaitsFile], [FaultsFile], [StopFile], [PostmasterExitFile],
+// and [KeepFile] once a violation is found. When every part is written,
+// [SealRunDir] writes [ManifestFile] (each part's size and SHA-256); only
+// then is the run checked. [CheckDir] refuses a run directory that is not
+// whole (no manifest: the run was killed; a part missing, cut or changed;
+// a history file the run did not write; anything but a regular file) with
+// an error wrapping [ErrIncompleteRun], never with a verdict. Then the
+// verdicts, outside the seal: [VerdictFile], [ResultFile], [PolicyFile],
+// [WaitersFile], [HTMLFile] (porcupine's view of a linearizability
+// violation) and [ReproFile] ([ReproCommand]).
+//
+// A campaign cut short by [Run]'s context ends in order: the cluster
+// stops, the directory is sealed and checked, and [Result.Interrupted]
+// says so. A violation, once found, is the verdict: errors that stopping
+// the campaign causes after it are not infrastructure failures
+// ([Result.AfterViolation]).
 //
 // # Configuration
 //

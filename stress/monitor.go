@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -74,8 +75,9 @@ func (c *campaign) report() {
 	c.opts.Progress(p)
 }
 
-// found notes a violation found while running; the first one may end the
-// campaign.
+// found notes a violation found while running; the first one marks the
+// run directory as holding a violation ([KeepFile]), so that nothing
+// deletes it, and may end the campaign.
 func (c *campaign) found(what string) {
 	c.mu.Lock()
 	first := c.firstViolation == ""
@@ -83,7 +85,17 @@ func (c *campaign) found(what string) {
 		c.firstViolation, c.detectedAfter = what, time.Since(c.start)
 	}
 	c.mu.Unlock()
-	if first && c.cfg.Check.StopOnViolation {
+	if !first {
+		return
+	}
+	c.violated.Store(true)
+	note := fmt.Sprintf("a violation found after %v: %s\n", c.detectedAfter.Round(time.Millisecond), what)
+	if err := os.WriteFile(filepath.Join(c.dir, KeepFile), []byte(note), 0o600); err != nil {
+		c.errMu.Lock()
+		c.afterErrs = append(c.afterErrs, fmt.Errorf("stress: %w", err))
+		c.errMu.Unlock()
+	}
+	if c.cfg.Check.StopOnViolation {
 		c.cancel()
 	}
 }
@@ -167,7 +179,7 @@ func (c *campaign) leftovers() []int {
 	if err != nil {
 		return nil
 	}
-	recs, _ := readRecords(c.cl.RecordsPath())
+	recs, _, _ := readRecords(c.cl.RecordsPath())
 	pids := map[int]bool{c.cl.PostmasterPid(): true, c.cl.SupervisorPid(): true}
 	for _, r := range recs {
 		if r.Pid > 1 {

@@ -22,10 +22,15 @@ const (
 	postmasterClient = harnessClient + 1
 )
 
+// postmasterProcess is the process name of the postmaster's operations,
+// which [PostmasterHistory] derives from the record log.
+const postmasterProcess = "postmaster"
+
 // HistoryDir is the run directory's subdirectory holding the histories:
-// one JSON lines file per backend process ("b7.jsonl"), the
-// postmaster's ("postmaster.jsonl", written from the record log) and the
-// harness's ("harness.jsonl": the postmaster's death, if injected).
+// one JSON lines file per backend process ("b7.jsonl") and the harness's
+// ("harness.jsonl": the postmaster's death, if injected or seen). The
+// postmaster's operations are not written there: the checks derive them
+// from the record log, the one account of what the postmaster did.
 const HistoryDir = "history"
 
 // recorder records the harness's operations. Each operation is one JSON

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"bgwmodel/impl/postmaster"
+	"bgwmodel/internal/safefile"
 	"bgwmodel/linearizability"
 	"bgwmodel/spec"
 )
@@ -94,25 +95,26 @@ func (t *tailer) lastReturn() linearizability.Stamp {
 	return linearizability.Stamp(m)
 }
 
-// readRecords reads a whole record log; a torn last line (the postmaster
-// was killed while writing it) is dropped.
-// A record that cannot be decoded is an error naming the file and its
-// line.
-func readRecords(path string) ([]postmaster.Record, error) {
-	recs, err := postmaster.ReadRecords(path)
+// readRecords reads a whole record log. A torn last line (the postmaster
+// was killed while writing it) is dropped and reported as torn: whether
+// that is allowed depends on how the postmaster ended (see
+// input.wholeRecords). A record that cannot be decoded is an error naming
+// the file and its line.
+func readRecords(path string) (recs []postmaster.Record, torn bool, err error) {
+	recs, err = postmaster.ReadRecords(path)
 	switch {
 	case errors.Is(err, postmaster.ErrTruncatedRecord):
-		return recs, nil
+		return recs, true, nil
 	case err != nil:
-		return nil, recordsError(path, err)
+		return nil, false, recordsError(path, err)
 	}
-	return recs, nil
+	return recs, false, nil
 }
 
 // recordsError finds the line of the record log at path that err (from
 // postmaster.ReadRecords) is about, and says "stress: PATH:LINE: reason".
 func recordsError(path string, err error) error {
-	data, rerr := os.ReadFile(path)
+	data, rerr := safefile.ReadFile(path)
 	if rerr != nil {
 		return fmt.Errorf("stress: %w", rerr)
 	}
@@ -171,7 +173,7 @@ func PostmasterHistory(recs []postmaster.Record) (linearizability.History, int, 
 		if r.Call == 0 || r.Return < r.Call {
 			return nil, 0, fmt.Errorf("stress: records: record %d (%v): bad stamps [%d, %d]", i+1, r.Kind, r.Call, r.Return)
 		}
-		op := linearizability.Operation{Client: client, Process: "postmaster", Input: in,
+		op := linearizability.Operation{Client: client, Process: postmasterProcess, Input: in,
 			Call: linearizability.Stamp(r.Call), Return: linearizability.Stamp(r.Return)}
 		if len(h) > 0 && op.Call <= last {
 			client++

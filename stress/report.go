@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"bgwmodel/internal/shellquote"
 )
 
 // Report files a campaign writes in its run directory.
@@ -82,7 +84,7 @@ func ReproCommand(cfg Config, dir string) string {
 	if d.SetFaults(cfg.FaultList()) == nil && reflect.DeepEqual(d, cfg) {
 		return strings.Join(args, " ")
 	}
-	return fmt.Sprintf("bgw stress -config %s", filepath.Join(dir, CampaignFile))
+	return fmt.Sprintf("bgw stress -config %s", shellquote.Quote(filepath.Join(dir, CampaignFile)))
 }
 
 // resultJSON is result.json.
@@ -101,6 +103,8 @@ type resultJSON struct {
 	Timeouts       Timeouts          `json:"timeouts"`
 	Postmaster     PostmasterExit    `json:"postmaster"`
 	FirstViolation string            `json:"first_violation,omitempty"`
+	AfterViolation []string          `json:"after_violation,omitempty"`
+	Interrupted    bool              `json:"interrupted,omitempty"`
 	DetectedNS     time.Duration     `json:"detected_after_ns,omitempty"`
 	Repro          string            `json:"repro"`
 }
@@ -115,9 +119,10 @@ type checkJSON struct {
 func writeReports(dir, reproDir string, res *Result) error {
 	v := res.Verdict
 	repro := ReproCommand(res.Config, reproDir)
-	rj := resultJSON{Seed: res.Config.Seed, Flaw: res.Config.Flaw, Outcome: v.Outcome().String(), Failed: v.Failed(),
+	rj := resultJSON{Seed: res.Config.Seed, Flaw: res.Config.Flaw, Outcome: res.Outcome().String(), Failed: v.Failed(),
 		ElapsedNS: res.Elapsed, Ops: res.Ops, Records: res.Records, Restarts: res.Restarts, Launches: res.Launches,
-		Faults: res.Faults, Timeouts: res.Timeouts, Postmaster: res.Postmaster, FirstViolation: res.FirstViolation, DetectedNS: res.DetectedAfter, Repro: repro}
+		Faults: res.Faults, Timeouts: res.Timeouts, Postmaster: res.Postmaster, FirstViolation: res.FirstViolation, DetectedNS: res.DetectedAfter, Repro: repro,
+		AfterViolation: res.AfterViolation, Interrupted: res.Interrupted}
 	for _, c := range v.Checks {
 		rj.Checks = append(rj.Checks, checkJSON{c.Name, c.Outcome.String(), c.Summary})
 	}
@@ -172,7 +177,7 @@ func Summary(res *Result) string {
 	if flaws == "" {
 		flaws = "none"
 	}
-	fmt.Fprintf(&b, "%v: seed %d, flaw %s, %d backends, %d slots, %v of %v\n", res.Verdict.Outcome(), cfg.Seed, flaws,
+	fmt.Fprintf(&b, "%v: seed %d, flaw %s, %d backends, %d slots, %v of %v\n", res.Outcome(), cfg.Seed, flaws,
 		cfg.Backends, cfg.Slots, res.Elapsed.Round(time.Millisecond), cfg.Duration)
 	var faults []string
 	for _, k := range FaultKinds() {
@@ -190,6 +195,12 @@ func Summary(res *Result) string {
 	fmt.Fprintf(&b, "  timeouts: %d (operations %d, waits %d, checks %d)\n", t.Total(), t.Ops, t.Waits, t.Checks)
 	if res.FirstViolation != "" {
 		fmt.Fprintf(&b, "  first violation after %v: %s\n", res.DetectedAfter.Round(time.Millisecond), res.FirstViolation)
+	}
+	if n := len(res.AfterViolation); n > 0 {
+		fmt.Fprintf(&b, "  after it, %d errors of the stop it caused (not failures of the run), the first: %s\n", n, res.AfterViolation[0])
+	}
+	if res.Interrupted {
+		fmt.Fprintf(&b, "  INTERRUPTED after %v: the checks judge what ran; a campaign cut short is no pass\n", res.Elapsed.Round(time.Millisecond))
 	}
 	return b.String()
 }

@@ -15,6 +15,7 @@ import (
 	"bgwmodel/impl/cluster"
 	"bgwmodel/impl/proc"
 	"bgwmodel/internal/jsonpos"
+	"bgwmodel/internal/safefile"
 	"bgwmodel/linearizability"
 	"bgwmodel/spec"
 )
@@ -138,7 +139,7 @@ const serverLogTail = 12
 // not the postmaster's, nor is a Go runtime crash (a panic, a fatal error,
 // a signal's stack dump) whose stacks show none of the postmaster's code.
 func readServerLog(path string) (cause string, tail []string) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return "", nil
 	}
@@ -410,7 +411,7 @@ func writePostmasterExit(path string, e PostmasterExit) error {
 
 // readPostmasterExit reads a run directory's PostmasterExitFile.
 func readPostmasterExit(path string) (PostmasterExit, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path)
 	if err != nil {
 		return PostmasterExit{}, fmt.Errorf("stress: %w", err)
 	}

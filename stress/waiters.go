@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"bgwmodel/impl/postmaster"
+	"bgwmodel/internal/safefile"
 	"bgwmodel/linearizability"
 	"bgwmodel/spec"
 )
@@ -188,18 +189,18 @@ func writeWaits(path string, waits []WaitRecord) error {
 // ReadWaits reads a waits file; errors name the file and line. It blocks
 // reading the file.
 func ReadWaits(path string) ([]WaitRecord, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("stress: %w", err)
 	}
 	defer f.Close()
-	return decodeWaits(f, path)
+	return decodeWaits(safefile.Reader(f), path)
 }
 
 func decodeWaits(rd io.Reader, name string) ([]WaitRecord, error) {
 	out := []WaitRecord{}
 	sc := bufio.NewScanner(rd)
-	sc.Buffer(make([]byte, 4096), 1<<20)
+	sc.Buffer(make([]byte, 4096), safefile.MaxLineSize)
 	for n := 1; sc.Scan(); n++ {
 		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
 			continue

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/flaw"
+	"bgwmodel/internal/shellquote"
 	"bgwmodel/stress"
 )
 
@@ -101,7 +103,7 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 		stdout.Write(append(b, '\n'))
 		return exitOK
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext(stderr)
 	defer stop()
 	s := &stressCmd{f: &f, stdout: stdout, stderr: stderr}
 	if !soak {
@@ -239,17 +241,65 @@ func (f *stressFlags) configure() (stress.Config, error) {
 	return cfg, nil
 }
 
-// freshDir returns a path under parent named bgw-out-SEED (or with -2,
-// -3, ... appended) that does not exist yet.
-func freshDir(parent string, seed int64) string {
+// interruptSignals end a campaign early: the first in order (the
+// campaign stops, is checked as far as it ran, and its directory is kept
+// as -keep and the verdict say), the second at once.
+var interruptSignals = []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP}
+
+// interruptContext returns a context cancelled by the first of
+// interruptSignals; the second ends the program with exit 2 (the
+// cluster's supervisor then kills the cluster, and removes the run
+// directory unless -keep or a violation says to keep it). stop undoes it.
+func interruptContext(stderr io.Writer) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, interruptSignals...)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(stderr, "bgw stress: %v: ending the campaign in order and checking what ran; again to give up at once\n", sig)
+			cancel()
+		case <-done:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			fmt.Fprintf(stderr, "bgw stress: %v again: giving up at once, without a verdict\n", sig)
+			os.Exit(exitUsage)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel()
+	}
+}
+
+// reserveDir creates and returns a new directory under parent named
+// bgw-out-SEED, or bgw-out-SEED-2, -3, ... if that is taken: mkdir is
+// atomic, so two runs with the same seed and -out never share one.
+func reserveDir(parent string, seed int64) (string, error) {
 	base := filepath.Join(parent, fmt.Sprintf("bgw-out-%d", seed))
 	dir := base
 	for k := 2; ; k++ {
-		if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
-			return dir
+		err := os.Mkdir(dir, 0o700)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
 		}
 		dir = fmt.Sprintf("%s-%d", base, k)
 	}
+}
+
+// holdsViolation reports whether the run directory dir was marked as
+// holding a violation while the campaign ran.
+func holdsViolation(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, stress.KeepFile))
+	return err == nil
 }
 
 // The campaign watchdog. Tests shrink the bounds and stand in a wedged
@@ -290,18 +340,21 @@ type ran struct {
 type outcome struct {
 	res    *stress.Result // nil on an infrastructure failure or a hang
 	dir    string         // the run directory kept, or ""
-	err    error          // the infrastructure failure, or what hung
+	err    error          // the infrastructure failure, what hung, or what cut short a run with a violation
 	hang   bool           // it did not return within hangBound
 	wedged bool           // nor within hangGrace once cancelled
+	// violation says a violation was found before err: it is the
+	// verdict, and dir holds the evidence.
+	violation bool
 }
 
-// campaign runs one campaign in a temporary directory under -out, under
-// the watchdog, and renames the directory to a fresh bgw-out-SEED if it
-// is to be kept (a violation, an undecided check, a hang, or -keep); an
-// infrastructure failure leaves nothing behind.
+// campaign runs one campaign, under the watchdog, in a run directory it
+// reserves under -out (see reserveDir), and keeps the directory if it
+// holds a violation, an undecided check or a hang, or with -keep. An
+// infrastructure failure leaves nothing behind, unless a violation was
+// found first: a run directory holding a violation is never deleted.
 func (s *stressCmd) campaign(ctx context.Context, cfg stress.Config, progress func(stress.Progress)) outcome {
-	final := freshDir(s.f.out, cfg.Seed)
-	tmp, err := os.MkdirTemp(s.f.out, fmt.Sprintf(".bgw-tmp-%d-", cfg.Seed))
+	dir, err := reserveDir(s.f.out, cfg.Seed)
 	if err != nil {
 		return outcome{err: fmt.Errorf("-out %s: cannot create the run directory: %w", s.f.out, errReason(err))}
 	}
@@ -311,7 +364,7 @@ func (s *stressCmd) campaign(ctx context.Context, cfg stress.Config, progress fu
 	inflight.Add(1)
 	go func() {
 		defer inflight.Done()
-		res, err := runCampaign(cctx, cfg, stress.Options{Dir: tmp, ReproDir: final, Progress: progress})
+		res, err := runCampaign(cctx, cfg, stress.Options{Dir: dir, Progress: progress})
 		done <- ran{res, err}
 	}()
 	bound := hangBound(cfg)
@@ -321,39 +374,35 @@ func (s *stressCmd) campaign(ctx context.Context, cfg stress.Config, progress fu
 	select {
 	case r = <-done:
 	case <-watchdog.C:
-		return s.hung(cfg, bound, tmp, final, cancel, done)
+		return s.hung(cfg, bound, dir, cancel, done)
 	}
-	if r.err != nil {
-		os.RemoveAll(tmp)
+	switch {
+	case r.err != nil && (r.res != nil || holdsViolation(dir)):
+		return outcome{res: r.res, dir: dir, err: r.err, violation: true}
+	case r.err != nil:
+		os.RemoveAll(dir)
 		return outcome{err: r.err}
 	}
-	if r.res.Verdict.Outcome() == stress.Pass && !s.f.keep {
-		os.RemoveAll(tmp)
+	if o := r.res.Outcome(); (o == stress.Pass || (r.res.Interrupted && o != stress.Fail)) && !s.f.keep {
+		os.RemoveAll(dir)
 		return outcome{res: r.res}
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		os.RemoveAll(tmp)
-		return outcome{err: err}
-	}
-	return outcome{res: r.res, dir: final}
+	return outcome{res: r.res, dir: dir}
 }
 
 // hung handles a campaign that did not return within bound: it writes
 // the harness's goroutines into the run directory, cancels the campaign,
 // gives it hangGrace to return, and keeps the directory.
-func (s *stressCmd) hung(cfg stress.Config, bound time.Duration, tmp, final string, cancel func(), done <-chan ran) outcome {
-	dumpErr := writeGoroutines(filepath.Join(tmp, goroutinesFile), cfg.Seed, bound)
+func (s *stressCmd) hung(cfg stress.Config, bound time.Duration, dir string, cancel func(), done <-chan ran) outcome {
+	dumpErr := writeGoroutines(filepath.Join(dir, goroutinesFile), cfg.Seed, bound)
 	cancel()
-	o := outcome{hang: true, dir: tmp}
+	o := outcome{hang: true, dir: dir, violation: holdsViolation(dir)}
 	grace := time.NewTimer(hangGrace)
 	defer grace.Stop()
 	select {
 	case <-done:
 	case <-grace.C:
 		o.wedged = true
-	}
-	if err := os.Rename(tmp, final); err == nil {
-		o.dir = final
 	}
 	what := fmt.Sprintf("goroutine dump in %s", filepath.Join(o.dir, goroutinesFile))
 	if dumpErr != nil {
@@ -412,13 +461,23 @@ func (s *stressCmd) once(ctx context.Context, cfg stress.Config) int {
 	}
 	if o.err != nil {
 		fmt.Fprintf(s.stderr, "bgw stress: seed %d: %s\n", cfg.Seed, oneLine(trimPackage(o.err.Error())))
-		return exitUsage
+		if !o.violation {
+			return exitUsage
+		}
+		// A violation was found before the failure or the hang: it is
+		// the verdict.
+		fmt.Fprintf(stdout, "FAIL: seed %d: a violation was found, but the run could not finish; the evidence so far is in %s\n", cfg.Seed, shellquote.Quote(o.dir))
+		if o.res != nil {
+			fmt.Fprintf(stdout, "  first violation after %v: %s\n", o.res.DetectedAfter.Round(time.Millisecond), o.res.FirstViolation)
+			fmt.Fprintf(stdout, "repro: %s\n", stress.ReproCommand(o.res.Config, o.dir))
+		}
+		return exitViolation
 	}
 	res, dir := o.res, o.dir
 	fmt.Fprint(stdout, stress.Summary(res))
 	fmt.Fprintln(stdout)
 	fmt.Fprint(stdout, res.Verdict)
-	outcome := res.Verdict.Outcome()
+	outcome := res.Outcome()
 	if dir != "" {
 		fmt.Fprintf(stdout, "\nwrote %s: histories (history/), record log (records.jsonl), verdict.txt", dir)
 		if _, err := os.Stat(filepath.Join(dir, stress.HTMLFile)); err == nil {
@@ -428,13 +487,15 @@ func (s *stressCmd) once(ctx context.Context, cfg stress.Config) int {
 			fmt.Fprintf(stdout, ", %s", stress.PolicyFile)
 		}
 		fmt.Fprintln(stdout)
-		fmt.Fprintf(stdout, "re-check: bgw check %s\n", dir)
+		fmt.Fprintf(stdout, "re-check: bgw check %s\n", shellquote.Quote(dir))
 	}
-	switch outcome {
-	case stress.Fail:
+	switch {
+	case outcome == stress.Fail:
 		fmt.Fprintf(stdout, "repro: %s\n", stress.ReproCommand(res.Config, dir))
-	case stress.Undecided:
-		fmt.Fprintf(stdout, "UNKNOWN: a check could not decide (a timeout is never a pass); re-check with a longer timeout: bgw check -timeout 10m %s\n", dir)
+	case res.Interrupted:
+		fmt.Fprintf(stdout, "UNKNOWN: interrupted: a campaign cut short is no pass\n")
+	case outcome == stress.Undecided:
+		fmt.Fprintf(stdout, "UNKNOWN: a check could not decide (a timeout is never a pass); re-check with a longer timeout: bgw check -timeout 10m %s\n", shellquote.Quote(dir))
 	}
 	return exitFor(outcome)
 }
@@ -484,21 +545,27 @@ func (s *stressCmd) soakRun(ctx context.Context, cfg stress.Config) int {
 		c := cfg
 		c.Seed = first + int64(i)
 		o := s.campaign(ctx, c, nil)
-		if o.err != nil && !o.hang && ctx.Err() != nil {
-			fmt.Fprintf(stdout, "  seed %d: interrupted\n", c.Seed)
-			interrupted = true
-			break
-		}
 		t.campaigns++
 		switch {
 		case o.hang:
 			t.hangs++
-			fmt.Fprintf(stdout, "  seed %d: HANG, kept in %s\n", c.Seed, o.dir)
+			what := ""
+			if o.violation {
+				t.violations++
+				what = " after a violation"
+			}
+			fmt.Fprintf(stdout, "  seed %d: HANG%s, kept in %s\n", c.Seed, what, shellquote.Quote(o.dir))
 			fmt.Fprintf(s.stderr, "bgw stress: seed %d: %s\n", c.Seed, oneLine(o.err.Error()))
 			if o.wedged {
 				fmt.Fprintln(stdout, t.line())
 				return exitUsage
 			}
+			continue
+		case o.violation:
+			t.violations++
+			msg := oneLine(trimPackage(o.err.Error()))
+			fmt.Fprintf(stdout, "  seed %d: FAIL, a violation, but the run could not finish: %s; kept in %s\n", c.Seed, msg, shellquote.Quote(o.dir))
+			fmt.Fprintf(s.stderr, "bgw stress: seed %d: %s\n", c.Seed, msg)
 			continue
 		case o.err != nil:
 			t.failed++
@@ -519,17 +586,23 @@ func (s *stressCmd) soakRun(ctx context.Context, cfg stress.Config) int {
 		t.timeouts.Ops += res.Timeouts.Ops
 		t.timeouts.Waits += res.Timeouts.Waits
 		t.timeouts.Checks += res.Timeouts.Checks
-		status := res.Verdict.Outcome().String()
-		switch res.Verdict.Outcome() {
+		status := res.Outcome().String()
+		if res.Interrupted {
+			status += " (interrupted)"
+			interrupted = true
+		}
+		switch res.Outcome() {
 		case stress.Fail:
 			t.violations++
 			status += fmt.Sprintf(" %v", res.Verdict.Failed())
 		case stress.Undecided:
-			t.undecided++
+			if !res.Interrupted {
+				t.undecided++
+			}
 		}
 		where := ""
 		if o.dir != "" {
-			where = ", kept in " + o.dir
+			where = ", kept in " + shellquote.Quote(o.dir)
 		}
 		to := res.Timeouts
 		fmt.Fprintf(stdout, "  seed %d: %s, %d operations, %d faults, %d crash restarts, %d timeouts (operations %d, waits %d, checks %d)%s\n",
@@ -542,7 +615,7 @@ func (s *stressCmd) soakRun(ctx context.Context, cfg stress.Config) int {
 	switch {
 	case t.violations > 0:
 		return exitViolation
-	case t.hangs > 0 || t.undecided > 0 || t.failed > 0 || t.campaigns < n:
+	case t.hangs > 0 || t.undecided > 0 || t.failed > 0 || t.campaigns < n || interrupted:
 		return exitUsage
 	}
 	return exitOK

@@ -66,7 +66,7 @@ func TestStressFlaw(t *testing.T) {
 		t.Fatalf("no run directory in:\n%s", stdout)
 	}
 	dir := m[1]
-	for _, f := range []string{stress.CampaignFile, stress.RecordsFile, stress.VerdictFile, stress.PolicyFile, stress.ReproFile, "history/postmaster.jsonl"} {
+	for _, f := range []string{stress.CampaignFile, stress.RecordsFile, stress.VerdictFile, stress.PolicyFile, stress.ReproFile, stress.ManifestFile, stress.KeepFile} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("run directory: %v", err)
 		}
@@ -83,8 +83,8 @@ func TestStressFlaw(t *testing.T) {
 		t.Errorf("bgw check: exit %d, want 1\n%s%s", code, stdout, stderr)
 	}
 	// The same run again gets a fresh directory.
-	if got := freshDir(out, 12); got != filepath.Join(out, "bgw-out-12-2") {
-		t.Errorf("freshDir: %s", got)
+	if got, err := reserveDir(out, 12); err != nil || got != filepath.Join(out, "bgw-out-12-2") {
+		t.Errorf("reserveDir: %s, %v", got, err)
 	}
 }
 
@@ -149,7 +149,7 @@ func TestStressPostmasterDies(t *testing.T) {
 // gives up after a minute. It returns what it did.
 func abortPostmaster(out string) string {
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		recs, _ := filepath.Glob(filepath.Join(out, ".bgw-tmp-*", stress.RecordsFile))
+		recs, _ := filepath.Glob(filepath.Join(out, "bgw-out-*", stress.RecordsFile))
 		if len(recs) == 0 {
 			continue
 		}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"bgwmodel/stress"
 )
 
 // badCase is a command line that is bad input: a flag's value, an unknown
@@ -59,8 +61,20 @@ func (x fixtures) loop(name string) string {
 
 // run copies the saved clean run stress/testdata/clean-1 to a new
 // directory name, writes the files given over it (content "" removes the
-// file), and returns its path.
+// file), seals it again (as if the run had written those files), and
+// returns its path.
 func (x fixtures) run(name string, files map[string]string) string {
+	x.t.Helper()
+	dst := x.damagedRun(name, files)
+	if err := stress.SealRunDir(dst); err != nil {
+		x.t.Fatal(err)
+	}
+	return dst
+}
+
+// damagedRun is run without the new seal: the files were changed after
+// the run.
+func (x fixtures) damagedRun(name string, files map[string]string) string {
 	x.t.Helper()
 	src := filepath.Join("..", "..", "stress", "testdata", "clean-1")
 	dst := filepath.Join(x.dir, name)
@@ -217,8 +231,8 @@ func TestBadInput(t *testing.T) {
 		filepath.Join(x.dir, "r-campaign", "campaign.json")+":1:", "backends")
 	c("run-truncated-campaign", []string{x.run("r-campaign2", map[string]string{"campaign.json": "{\"duration\": \"3s\",\n"})},
 		filepath.Join(x.dir, "r-campaign2", "campaign.json")+":2:", "unexpected end of the file")
-	c("run-empty-history-dir", []string{x.run("r-nohist", map[string]string{"history/b1.jsonl": "", "history/b2.jsonl": "", "history/b3.jsonl": "",
-		"history/postmaster.jsonl": ""})}, filepath.Join(x.dir, "r-nohist", "history"), "no operations")
+	c("run-empty-history-dir", []string{x.run("r-nohist", map[string]string{"history": ""})},
+		filepath.Join(x.dir, "r-nohist", "history"), "no history file")
 	c("run-garbage-history", []string{x.run("r-hist", map[string]string{"history/b2.jsonl": "{\"client\": 2}\n"})},
 		filepath.Join(x.dir, "r-hist", "history", "b2.jsonl")+":1:")
 	c("run-garbage-records", []string{x.run("r-recs", map[string]string{"records.jsonl": "{\"kind\":\"init\"}\nnot json\n"})},
@@ -233,6 +247,12 @@ func TestBadInput(t *testing.T) {
 		filepath.Join(x.dir, "r-stop2", "stop.json")+":1:")
 	c("run-garbage-postmaster-exit", []string{x.run("r-exit", map[string]string{"postmaster-exit.json": "{\"pid\": 7,\n\"ended\": \"sideways\"}\n"})},
 		filepath.Join(x.dir, "r-exit", "postmaster-exit.json")+":2:", "ended", `"sideways"`)
+	c("run-no-manifest", []string{x.damagedRun("r-killed", map[string]string{stress.ManifestFile: ""})},
+		filepath.Join(x.dir, "r-killed"), "no manifest.json", "did not finish")
+	c("run-changed-records", []string{x.damagedRun("r-torn", map[string]string{stress.RecordsFile: "{\"kind\":\"init\"}\n{\"kind\":\"lau"})},
+		filepath.Join(x.dir, "r-torn", "records.jsonl"), "cut or changed after the run")
+	c("run-missing-stop", []string{x.run("r-nostop", map[string]string{stress.StopFile: ""})},
+		filepath.Join(x.dir, "r-nostop"), "the part stop.json is missing")
 	c("run-no-verdict", []string{x.run("r-io", map[string]string{"postmaster-exit.json": `{"pid": 7, "ended": "on its own", "code": 1,
 		"cause": "FATAL:  postmaster: record log: write records: file too large"}`})},
 		filepath.Join(x.dir, "r-io", "records.jsonl"), "file too large", "no verdict")
@@ -334,10 +354,8 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("-out holds %v", ents)
 				}
 			}
-			for _, pat := range []string{"bgw-out-*", ".bgw-tmp-*"} {
-				if m, _ := filepath.Glob(filepath.Join(cwd, pat)); len(m) > 0 {
-					t.Errorf("left %v", m)
-				}
+			if m, _ := filepath.Glob(filepath.Join(cwd, "bgw-out-*")); len(m) > 0 {
+				t.Errorf("left %v", m)
 			}
 		})
 	}

@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/internal/safefile"
 )
 
 // The record log is JSON lines: one [Record] per line, as
@@ -198,9 +198,9 @@ func decodeRecords(rd io.Reader, name string) ([]Record, error) {
 	br := bufio.NewReader(rd)
 	var out []Record
 	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
+		line, err := safefile.ReadLine(br)
 		if err != nil && err != io.EOF {
-			return out, fmt.Errorf("postmaster: %s: %w", name, err)
+			return out, fmt.Errorf("postmaster: %s: line %d: %w", name, n, err)
 		}
 		complete := len(line) > 0 && line[len(line)-1] == '\n'
 		if t := bytes.TrimSpace(line); len(t) > 0 {
@@ -219,13 +219,15 @@ func decodeRecords(rd io.Reader, name string) ([]Record, error) {
 	}
 }
 
-// ReadRecords reads the record log at path with [DecodeRecords]. It
-// blocks reading the file.
+// ReadRecords reads the record log at path with [DecodeRecords]. Only a
+// regular file is read (never blocking on a FIFO), up to
+// safefile.MaxFileSize bytes, in lines of at most safefile.MaxLineSize.
+// It blocks reading the file.
 func ReadRecords(path string) ([]Record, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("postmaster: records: %w", err)
 	}
 	defer f.Close()
-	return decodeRecords(f, path)
+	return decodeRecords(safefile.Reader(f), path)
 }
