@@ -82,6 +82,14 @@ type Config struct {
 	Clock *shmem.Region
 	// ClockOffset is the clock word's offset in Clock (8-byte aligned).
 	ClockOffset shmem.Offset
+	// RemoveDirIfOrphaned lets the supervisor remove Dir, with everything
+	// in it, if the harness dies without stopping the cluster (killed by
+	// a signal, crashed, or exited without Stop): as it always removes
+	// what Start itself made, the socket directory and Dir when it was "".
+	// A Dir holding a file named [KeepFile] at that moment is kept
+	// whatever this says. Without it the supervisor never removes a Dir
+	// the caller gave; Stop never does either way.
+	RemoveDirIfOrphaned bool
 }
 
 // Cluster is a running cluster, seen from the program that started it
@@ -210,7 +218,11 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if c.clock, err = NewClock(c.clockRegion, cfg.ClockOffset); err != nil {
 		return nil, err
 	}
-	if err := c.startSupervisor(configPath, sock, cfg.ClockOffset); err != nil {
+	orphanDirs, err := c.orphanDirs(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.startSupervisor(configPath, sock, cfg.ClockOffset, orphanDirs); err != nil {
 		return nil, err
 	}
 	cleanup = append(cleanup, func() { c.ctl.close() })
@@ -260,8 +272,13 @@ func writeConfig(dir string, cfg *Config) (string, error) {
 }
 
 // startSupervisor starts the supervisor with the control pipes, the record
-// log and the clock, and a goroutine that waits for it.
-func (c *Cluster) startSupervisor(configPath, sock string, clockOff shmem.Offset) error {
+// log and the clock, and a goroutine that waits for it. orphanDirs are
+// the directories it removes if the harness dies.
+func (c *Cluster) startSupervisor(configPath, sock string, clockOff shmem.Offset, orphanDirs []string) error {
+	orphanVar, err := orphanEnv(orphanDirs)
+	if err != nil {
+		return err
+	}
 	c.recordsPath = filepath.Join(c.dir, RecordsFile)
 	c.logPath = filepath.Join(c.dir, ServerLogFile)
 	const mode = os.O_WRONLY | os.O_CREATE | os.O_TRUNC | os.O_APPEND
@@ -284,12 +301,13 @@ func (c *Cluster) startSupervisor(configPath, sock string, clockOff shmem.Offset
 	pid, err := (&proc.Command{
 		Role: RoleSupervisor,
 		Env: []string{EnvConfig + "=" + configPath, EnvSocket + "=" + sock,
-			EnvClockOffset + "=" + strconv.FormatUint(uint64(clockOff), 10)},
+			EnvClockOffset + "=" + strconv.FormatUint(uint64(clockOff), 10), orphanVar},
 		Files:  []*os.File{reqR, repW, records, c.clockRegion.File()},
 		Stdout: serverLog, Stderr: serverLog,
 		// If the harness dies without stopping the cluster (kill -9, a
-		// crash), the supervisor kills everything below it: a stopped
-		// postmaster would not see its control pipe close.
+		// crash), the supervisor kills everything below it (a stopped
+		// postmaster would not see its control pipe close) and removes
+		// orphanDirs.
 		ParentDeathSignal: syscall.SIGTERM,
 	}).Start()
 	if err != nil {
