@@ -162,11 +162,14 @@ func deadline(ctx context.Context, def time.Duration) time.Time {
 // A configuration the postmaster refuses is an error naming file and field:
 // from Start itself for the fields of cfg, or an [*ExitError] with code
 // [ExitBadConfig] for cfg.ConfigFile. The program must have called [Main]
-// first, and must not reap children of its own with wait4(-1) (proc.Reap)
-// while the cluster runs: that would take the supervisor's exit, which
-// Stop waits for by pid. It blocks until the postmaster is ready, it fails, or ctx ends
-// (or DefaultTimeout passes, if ctx has no deadline).
+// first: a re-executed process that reaches Start exits at once, and the
+// harness's Start returns [ErrMainNotCalled]. The program must not reap
+// children of its own with wait4(-1) (proc.Reap) while the cluster runs:
+// that would take the supervisor's exit, which Stop waits for by pid. It
+// blocks until the postmaster is ready, it fails, or ctx ends (or
+// DefaultTimeout passes, if ctx has no deadline).
 func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
+	refuseReexecuted()
 	c := &Cluster{waiters: map[string]chan *Backend{}, backends: map[*Backend]bool{},
 		handshakes: map[net.Conn]bool{}, supDone: make(chan proc.Exited, 1)}
 	var cleanup []func()
@@ -333,7 +336,11 @@ func (c *Cluster) startFailed(cause error) error {
 		c.forceKill()
 		return fmt.Errorf("cluster: start: %w", cause)
 	}
-	return &ExitError{Code: exitCode(e), Message: lastLine(c.logPath)}
+	code, msg := exitCode(e), lastLine(c.logPath)
+	if code == exitMainNotCalled && msg == ErrMainNotCalled.Error() {
+		return ErrMainNotCalled
+	}
+	return &ExitError{Code: code, Message: msg}
 }
 
 // exitCode is the supervisor's exit code (the postmaster's).
