@@ -385,12 +385,15 @@ func (c *Cluster) waitSupervisor(until time.Time) (proc.Exited, bool) {
 
 // forceKill is the last resort: SIGKILL to the postmaster, SIGTERM to the
 // supervisor (which SIGKILLs everything below it), then SIGKILL to the
-// supervisor; each bounded by killGrace.
+// supervisor; each bounded by killGrace. The SIGTERM comes with a SIGCONT:
+// a supervisor stopped by SIGSTOP would hold it pending until the SIGKILL,
+// which leaves what is below it to be reparented, unreaped.
 func (c *Cluster) forceKill() {
 	if c.pmPid > 1 {
 		proc.Kill(c.pmPid, syscall.SIGKILL)
 	}
 	proc.Kill(c.supPid, syscall.SIGTERM)
+	proc.Kill(c.supPid, syscall.SIGCONT)
 	if _, ok := c.waitSupervisor(time.Now().Add(killGrace)); ok {
 		return
 	}

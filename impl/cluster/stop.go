@@ -108,6 +108,7 @@ func (c *Cluster) Stop(ctx context.Context) error {
 
 func (c *Cluster) stop(ctx context.Context) error {
 	until := deadline(ctx, DefaultStopTimeout)
+	bound := time.Until(until) // for the error: the bound given, not what is left
 	c.mu.Lock()
 	killed := c.killed
 	signal := c.supExit == nil && !killed
@@ -122,7 +123,7 @@ func (c *Cluster) stop(ctx context.Context) error {
 	if !ok {
 		c.forceKill()
 		e, ok = c.waitSupervisor(time.Now())
-		errs = append(errs, fmt.Errorf("cluster: stop: the cluster did not exit within %v: killed", time.Until(until).Round(time.Millisecond)))
+		errs = append(errs, fmt.Errorf("cluster: stop: the cluster did not exit within %v: killed", bound.Round(time.Millisecond)))
 	}
 	if code := exitCode(e); ok && code != ExitOK && !(killed && code == 128+int(syscall.SIGKILL)) {
 		errs = append(errs, &ExitError{Code: code, Message: lastLine(c.logPath)})
