@@ -185,3 +185,43 @@ func (c *Cluster) StopPostmasterAt(n int) (accesses uint64, err error) {
 	rep, err := c.ctl.call(context.Background(), postmaster.ControlRequest{Op: postmaster.OpStopAt, N: n})
 	return rep.Accesses, err
 }
+
+// waitSupervisor waits until the supervisor has exited or until; it
+// reports false if it has not.
+func (c *Cluster) waitSupervisor(until time.Time) (proc.Exited, bool) {
+	c.mu.Lock()
+	if c.supExit != nil {
+		defer c.mu.Unlock()
+		return *c.supExit, true
+	}
+	c.mu.Unlock()
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case e := <-c.supDone:
+		c.mu.Lock()
+		c.supExit = &e
+		c.mu.Unlock()
+		return e, true
+	case <-t.C:
+		return proc.Exited{}, false
+	}
+}
+
+// forceKill is the last resort: SIGKILL to the postmaster, SIGTERM to the
+// supervisor (which SIGKILLs everything below it), then SIGKILL to the
+// supervisor; each bounded by killGrace. The SIGTERM comes with a SIGCONT:
+// a supervisor stopped by SIGSTOP would hold it pending until the SIGKILL,
+// which leaves what is below it to be reparented, unreaped.
+func (c *Cluster) forceKill() {
+	if c.pmPid > 1 {
+		proc.Kill(c.pmPid, syscall.SIGKILL)
+	}
+	proc.Kill(c.supPid, syscall.SIGTERM)
+	proc.Kill(c.supPid, syscall.SIGCONT)
+	if _, ok := c.waitSupervisor(time.Now().Add(killGrace)); ok {
+		return
+	}
+	proc.KillAll([]int{c.supPid}, syscall.SIGKILL)
+	c.waitSupervisor(time.Now().Add(killGrace))
+}
