@@ -82,6 +82,14 @@ type Config struct {
 	Clock *shmem.Region
 	// ClockOffset is the clock word's offset in Clock (8-byte aligned).
 	ClockOffset shmem.Offset
+	// RemoveDirIfOrphaned lets the supervisor remove Dir, with everything
+	// in it, if the harness dies without stopping the cluster (killed by
+	// a signal, crashed, or exited without Stop): as it always removes
+	// what Start itself made, the socket directory and Dir when it was "".
+	// A Dir holding a file named [KeepFile] at that moment is kept
+	// whatever this says. Without it the supervisor never removes a Dir
+	// the caller gave; Stop never does either way.
+	RemoveDirIfOrphaned bool
 }
 
 // Cluster is a running cluster, seen from the program that started it
@@ -154,11 +162,14 @@ func deadline(ctx context.Context, def time.Duration) time.Time {
 // A configuration the postmaster refuses is an error naming file and field:
 // from Start itself for the fields of cfg, or an [*ExitError] with code
 // [ExitBadConfig] for cfg.ConfigFile. The program must have called [Main]
-// first, and must not reap children of its own with wait4(-1) (proc.Reap)
-// while the cluster runs: that would take the supervisor's exit, which
-// Stop waits for by pid. It blocks until the postmaster is ready, it fails, or ctx ends
-// (or DefaultTimeout passes, if ctx has no deadline).
+// first: a re-executed process that reaches Start exits at once, and the
+// harness's Start returns [ErrMainNotCalled]. The program must not reap
+// children of its own with wait4(-1) (proc.Reap) while the cluster runs:
+// that would take the supervisor's exit, which Stop waits for by pid. It
+// blocks until the postmaster is ready, it fails, or ctx ends (or
+// DefaultTimeout passes, if ctx has no deadline).
 func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
+	refuseReexecuted()
 	c := &Cluster{waiters: map[string]chan *Backend{}, backends: map[*Backend]bool{},
 		handshakes: map[net.Conn]bool{}, supDone: make(chan proc.Exited, 1)}
 	var cleanup []func()
@@ -210,7 +221,11 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if c.clock, err = NewClock(c.clockRegion, cfg.ClockOffset); err != nil {
 		return nil, err
 	}
-	if err := c.startSupervisor(configPath, sock, cfg.ClockOffset); err != nil {
+	orphanDirs, err := c.orphanDirs(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.startSupervisor(configPath, sock, cfg.ClockOffset, orphanDirs); err != nil {
 		return nil, err
 	}
 	cleanup = append(cleanup, func() { c.ctl.close() })
@@ -260,8 +275,13 @@ func writeConfig(dir string, cfg *Config) (string, error) {
 }
 
 // startSupervisor starts the supervisor with the control pipes, the record
-// log and the clock, and a goroutine that waits for it.
-func (c *Cluster) startSupervisor(configPath, sock string, clockOff shmem.Offset) error {
+// log and the clock, and a goroutine that waits for it. orphanDirs are
+// the directories it removes if the harness dies.
+func (c *Cluster) startSupervisor(configPath, sock string, clockOff shmem.Offset, orphanDirs []string) error {
+	orphanVar, err := orphanEnv(orphanDirs)
+	if err != nil {
+		return err
+	}
 	c.recordsPath = filepath.Join(c.dir, RecordsFile)
 	c.logPath = filepath.Join(c.dir, ServerLogFile)
 	const mode = os.O_WRONLY | os.O_CREATE | os.O_TRUNC | os.O_APPEND
@@ -284,12 +304,13 @@ func (c *Cluster) startSupervisor(configPath, sock string, clockOff shmem.Offset
 	pid, err := (&proc.Command{
 		Role: RoleSupervisor,
 		Env: []string{EnvConfig + "=" + configPath, EnvSocket + "=" + sock,
-			EnvClockOffset + "=" + strconv.FormatUint(uint64(clockOff), 10)},
+			EnvClockOffset + "=" + strconv.FormatUint(uint64(clockOff), 10), orphanVar},
 		Files:  []*os.File{reqR, repW, records, c.clockRegion.File()},
 		Stdout: serverLog, Stderr: serverLog,
 		// If the harness dies without stopping the cluster (kill -9, a
-		// crash), the supervisor kills everything below it: a stopped
-		// postmaster would not see its control pipe close.
+		// crash), the supervisor kills everything below it (a stopped
+		// postmaster would not see its control pipe close) and removes
+		// orphanDirs.
 		ParentDeathSignal: syscall.SIGTERM,
 	}).Start()
 	if err != nil {
@@ -315,7 +336,11 @@ func (c *Cluster) startFailed(cause error) error {
 		c.forceKill()
 		return fmt.Errorf("cluster: start: %w", cause)
 	}
-	return &ExitError{Code: exitCode(e), Message: lastLine(c.logPath)}
+	code, msg := exitCode(e), lastLine(c.logPath)
+	if code == exitMainNotCalled && msg == ErrMainNotCalled.Error() {
+		return ErrMainNotCalled
+	}
+	return &ExitError{Code: code, Message: msg}
 }
 
 // exitCode is the supervisor's exit code (the postmaster's).
@@ -334,43 +359,6 @@ func lastLine(path string) string {
 	}
 	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
 	return string(bytes.TrimSpace(lines[len(lines)-1]))
-}
-
-// waitSupervisor waits until the supervisor has exited or until; it
-// reports false if it has not.
-func (c *Cluster) waitSupervisor(until time.Time) (proc.Exited, bool) {
-	c.mu.Lock()
-	if c.supExit != nil {
-		defer c.mu.Unlock()
-		return *c.supExit, true
-	}
-	c.mu.Unlock()
-	t := time.NewTimer(time.Until(until))
-	defer t.Stop()
-	select {
-	case e := <-c.supDone:
-		c.mu.Lock()
-		c.supExit = &e
-		c.mu.Unlock()
-		return e, true
-	case <-t.C:
-		return proc.Exited{}, false
-	}
-}
-
-// forceKill is the last resort: SIGKILL to the postmaster, SIGTERM to the
-// supervisor (which SIGKILLs everything below it), then SIGKILL to the
-// supervisor; each bounded by killGrace.
-func (c *Cluster) forceKill() {
-	if c.pmPid > 1 {
-		proc.Kill(c.pmPid, syscall.SIGKILL)
-	}
-	proc.Kill(c.supPid, syscall.SIGTERM)
-	if _, ok := c.waitSupervisor(time.Now().Add(killGrace)); ok {
-		return
-	}
-	proc.KillAll([]int{c.supPid}, syscall.SIGKILL)
-	c.waitSupervisor(time.Now().Add(killGrace))
 }
 
 // errStopped is returned by calls after Stop.

@@ -1,12 +1,8 @@
 package cluster_test
 
 import (
-	"bufio"
-	"context"
-	"fmt"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -234,94 +230,4 @@ func TestNotifyStranger(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Error("the SIGUSR1 counter counts nothing")
 	}
-}
-
-// roleHarness is a harness that starts a cluster, wedges it (a worker
-// running, a backend connected, the postmaster stopped), prints the pids
-// and waits to be killed.
-const roleHarness = "harness"
-
-func harnessMain() int {
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	defer cancel()
-	c, err := cluster.Start(ctx, cluster.Config{MaxWorkers: 2, Dir: os.Getenv(envTestDir),
-		Static: []bgworker.Worker{def("static", "run", 0, 1)}, Registry: testRegistry()})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	b, err := c.Connect(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	h, err := b.Register(ctx, def("dynamic", "run", 0, 1))
-	if err == nil {
-		_, err = b.WaitForStartup(ctx, h)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	recs, _ := c.Records()
-	pids := []int{c.SupervisorPid(), c.PostmasterPid(), b.Pid()}
-	for _, r := range filter(recs, postmaster.RecordLaunch, nil) {
-		pids = append(pids, int(r.Pid))
-	}
-	proc.Kill(b.Pid(), syscall.SIGSTOP)
-	proc.Kill(c.PostmasterPid(), syscall.SIGSTOP)
-	fmt.Println(strings.Trim(fmt.Sprint(pids), "[]"))
-	select {}
-}
-
-// TestHarnessDies: when the harness is killed with the cluster wedged (the
-// postmaster and a backend stopped, workers running), nothing of the
-// cluster outlives it: the supervisor's parent-death signal kills every
-// process below it.
-func TestHarnessDies(t *testing.T) {
-	proctest.Clean(t)
-	t.Setenv(envTestDir, t.TempDir())
-	r, w := proctest.Pipe(t)
-	harness, err := (&proc.Command{Role: roleHarness, Stdout: w}).Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	r.SetReadDeadline(time.Now().Add(testTimeout))
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil {
-		proc.Kill(harness, syscall.SIGKILL)
-		proctest.ReapAll(t, testTimeout, harness)
-		t.Fatalf("harness: %v", err)
-	}
-	var pids []int
-	for _, f := range strings.Fields(line) {
-		pid, err := strconv.Atoi(f)
-		if err != nil {
-			t.Fatalf("harness said %q", line)
-		}
-		pids = append(pids, pid)
-	}
-	if len(pids) < 5 {
-		t.Fatalf("harness said %q: want the supervisor, the postmaster, a backend and two workers", line)
-	}
-	killed := time.Now()
-	if err := proc.Kill(harness, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	proctest.ReapAll(t, testTimeout, harness)
-	const bound = 5 * time.Second
-	for _, pid := range pids {
-		for !proc.Gone(pid) && time.Since(killed) < bound {
-			time.Sleep(5 * time.Millisecond)
-		}
-		if !proc.Gone(pid) {
-			st, _ := proc.Stat(pid)
-			t.Errorf("pid %d (%c) still there %v after the harness died", pid, st.State, bound)
-		}
-	}
-	t.Logf("all gone %v after the harness died", time.Since(killed).Round(time.Millisecond))
-	// They were reparented to this test process (a subreaper): reap them.
-	kids, _ := proc.ChildPids()
-	proctest.ReapAll(t, testTimeout, kids...)
 }

@@ -18,13 +18,21 @@
 //		// ... the program: cluster.Start, Connect, Register, ...
 //	}
 //
-// A test binary does the same in TestMain, before m.Run.
+// A test binary does the same in TestMain, before m.Run. A program that
+// forgets the call does not start processes without end: its re-executed
+// supervisor exits as soon as it reaches Start, and the program's Start
+// returns [ErrMainNotCalled].
 //
 // # Processes
 //
 // [Start] starts a supervisor ([RoleSupervisor]), which starts the
 // postmaster ([RolePostmaster]) and reaps everything below it, so that no
 // process outlives [Cluster.Stop] even after the postmaster was killed.
+// If the harness dies without Stop (a signal, a crash), the supervisor,
+// told by a parent-death signal, kills everything below it and removes
+// the socket directory and the directory Start made, or, with
+// [Config.RemoveDirIfOrphaned], the caller's [Config.Dir] unless it holds
+// [KeepFile].
 // The postmaster reads its configuration file (postmaster.ParseConfig;
 // a refused file is exit code [ExitBadConfig] with a one-line message
 // naming file and field), creates the segment, and runs

@@ -92,6 +92,9 @@ func testRegistry() *worker.Registry {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envNoMain) != "" {
+		os.Exit(noMainProgram()) // every process of its cluster too
+	}
 	cluster.Main(testRegistry())
 	proctest.Main(m, proctest.Roles{roleFloor: floorMain, roleHarness: harnessMain})
 }

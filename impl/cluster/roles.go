@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"errors"
+	"fmt"
 	"os"
 
 	"bgwmodel/impl/postmaster"
@@ -75,5 +77,35 @@ func Main(reg *worker.Registry) {
 		os.Exit(backendMain(reg))
 	case worker.Role:
 		worker.Main(reg)
+	}
+}
+
+// ErrMainNotCalled is Start's error when the program did not call [Main]
+// first: the supervisor, a re-execution of the program, ran the program's
+// main instead of its role, and reached Start itself.
+var ErrMainNotCalled = errors.New("cluster: the re-executed process did not call cluster.Main(reg) before cluster.Start: call it first thing in main")
+
+// exitMainNotCalled is the exit code of a process of a cluster that
+// reached Start: the program did not call Main.
+const exitMainNotCalled = 4
+
+// clusterRole reports whether role is one the cluster gives its processes.
+func clusterRole(role string) bool {
+	switch role {
+	case RoleSupervisor, RolePostmaster, RoleBackend, worker.Role:
+		return true
+	}
+	return false
+}
+
+// refuseReexecuted ends this process at once if it is a process of a
+// cluster, which reached Start because the program did not call [Main]:
+// starting another cluster would re-execute the program again, without
+// end. It writes ErrMainNotCalled to the standard error (the server log),
+// where the harness's Start finds it.
+func refuseReexecuted() {
+	if clusterRole(os.Getenv(proc.EnvRole)) {
+		fmt.Fprintln(os.Stderr, ErrMainNotCalled)
+		os.Exit(exitMainNotCalled)
 	}
 }

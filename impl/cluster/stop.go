@@ -108,6 +108,7 @@ func (c *Cluster) Stop(ctx context.Context) error {
 
 func (c *Cluster) stop(ctx context.Context) error {
 	until := deadline(ctx, DefaultStopTimeout)
+	bound := time.Until(until) // for the error: the bound given, not what is left
 	c.mu.Lock()
 	killed := c.killed
 	signal := c.supExit == nil && !killed
@@ -122,7 +123,7 @@ func (c *Cluster) stop(ctx context.Context) error {
 	if !ok {
 		c.forceKill()
 		e, ok = c.waitSupervisor(time.Now())
-		errs = append(errs, fmt.Errorf("cluster: stop: the cluster did not exit within %v: killed", time.Until(until).Round(time.Millisecond)))
+		errs = append(errs, fmt.Errorf("cluster: stop: the cluster did not exit within %v: killed", bound.Round(time.Millisecond)))
 	}
 	if code := exitCode(e); ok && code != ExitOK && !(killed && code == 128+int(syscall.SIGKILL)) {
 		errs = append(errs, &ExitError{Code: code, Message: lastLine(c.logPath)})
@@ -183,4 +184,44 @@ func (c *Cluster) StopPostmasterAt(n int) (accesses uint64, err error) {
 	}
 	rep, err := c.ctl.call(context.Background(), postmaster.ControlRequest{Op: postmaster.OpStopAt, N: n})
 	return rep.Accesses, err
+}
+
+// waitSupervisor waits until the supervisor has exited or until; it
+// reports false if it has not.
+func (c *Cluster) waitSupervisor(until time.Time) (proc.Exited, bool) {
+	c.mu.Lock()
+	if c.supExit != nil {
+		defer c.mu.Unlock()
+		return *c.supExit, true
+	}
+	c.mu.Unlock()
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case e := <-c.supDone:
+		c.mu.Lock()
+		c.supExit = &e
+		c.mu.Unlock()
+		return e, true
+	case <-t.C:
+		return proc.Exited{}, false
+	}
+}
+
+// forceKill is the last resort: SIGKILL to the postmaster, SIGTERM to the
+// supervisor (which SIGKILLs everything below it), then SIGKILL to the
+// supervisor; each bounded by killGrace. The SIGTERM comes with a SIGCONT:
+// a supervisor stopped by SIGSTOP would hold it pending until the SIGKILL,
+// which leaves what is below it to be reparented, unreaped.
+func (c *Cluster) forceKill() {
+	if c.pmPid > 1 {
+		proc.Kill(c.pmPid, syscall.SIGKILL)
+	}
+	proc.Kill(c.supPid, syscall.SIGTERM)
+	proc.Kill(c.supPid, syscall.SIGCONT)
+	if _, ok := c.waitSupervisor(time.Now().Add(killGrace)); ok {
+		return
+	}
+	proc.KillAll([]int{c.supPid}, syscall.SIGKILL)
+	c.waitSupervisor(time.Now().Add(killGrace))
 }

@@ -27,7 +27,9 @@ const exitSupervisorSetup = 3
 // killed by signal N. SIGTERM to the supervisor kills every process below
 // it with SIGKILL, and keeps killing the orphans reparented to it until
 // none is left: the harness's last resort, and what happens when the
-// harness dies (the supervisor's parent-death signal).
+// harness dies (the supervisor's parent-death signal). If the harness has
+// died, the supervisor's last act is to remove the directories the
+// harness named for that (see removeOrphanDirs).
 func supervisorMain() int {
 	term := proc.Notify(syscall.SIGTERM)
 	defer term.Stop()
@@ -94,6 +96,9 @@ func supervisorMain() int {
 		}
 		if code >= 0 {
 			if kids, err := proc.ChildPids(); err == nil && len(kids) == 0 {
+				if orphaned() {
+					removeOrphanDirs()
+				}
 				return code
 			}
 		}
