@@ -31,6 +31,11 @@ type Options struct {
 	// ReproDir is where the run directory will end up, for the repro
 	// command; "" means Dir.
 	ReproDir string
+	// RemoveIfOrphaned has the cluster's supervisor remove Dir if the
+	// harness dies before the campaign ends (a kill -9), unless Dir holds
+	// [KeepFile] by then, that is unless a violation was found
+	// (cluster.Config.RemoveDirIfOrphaned).
+	RemoveIfOrphaned bool
 	// Progress, if set, is called about every ProgressEvery (default
 	// 250ms) from a goroutine of Run.
 	Progress      func(Progress)
@@ -216,7 +221,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
 	c.cl, err = cluster.Start(sctx, cluster.Config{MaxWorkers: cfg.Slots, Static: static,
 		ConsistentDelay: cfg.ConsistentDelay.D(), RecoveryDelay: cfg.RecoveryDelay.D(), Flaws: cfg.Flaws(),
-		Dir: opts.Dir, Registry: Registry(), Clock: region})
+		Dir: opts.Dir, RemoveDirIfOrphaned: opts.RemoveIfOrphaned, Registry: Registry(), Clock: region})
 	scancel()
 	if err != nil {
 		return nil, fmt.Errorf("stress: %w", err)

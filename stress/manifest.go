@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"bgwmodel/impl/cluster"
 	"bgwmodel/internal/safefile"
 )
 
@@ -25,9 +26,10 @@ const ManifestFile = "manifest.json"
 
 // KeepFile marks a run directory that holds a violation: the campaign
 // writes it (with the violation) as soon as it finds one, so that whoever
-// cleans up, bgw, or the cluster's supervisor if the harness is killed,
-// never deletes the evidence.
-const KeepFile = "KEEP"
+// cleans up, bgw, or the cluster's supervisor if the harness is killed
+// ([Options.RemoveIfOrphaned]), never deletes the evidence. It is
+// cluster.KeepFile.
+const KeepFile = cluster.KeepFile
 
 // manifestFormat is the version of [ManifestFile]'s layout.
 const manifestFormat = 1

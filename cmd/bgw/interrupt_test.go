@@ -193,3 +193,60 @@ func TestViolationOutlivesErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestStressKilled: bgw killed with SIGKILL leaves nothing behind (the
+// cluster's supervisor ends the cluster and removes the run directory),
+// except with -keep or once a violation was found; a directory left so
+// is refused by bgw check as the unfinished run it is, never judged.
+func TestStressKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("campaigns in child processes: not with -short")
+	}
+	proctest.Clean(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		kept bool
+	}{
+		{"default", nil, false},
+		{"-keep", []string{"-keep"}, true},
+		{"a violation found", []string{"-flaw", "notify-before-free", "-stop-on-violation=false"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			c := startBGW(t, append([]string{"stress", "-duration", "2m", "-seed", "22", "-out", out}, tc.args...)...)
+			dir := waitRunning(t, out)
+			if tc.name == "a violation found" {
+				waitFile(t, filepath.Join(dir, stress.KeepFile))
+			}
+			c.cmd.Process.Kill()
+			c.wait(t)
+			// The supervisor, reparented to this test process (a
+			// subreaper), ends the cluster, cleans up and exits.
+			kids, _ := proc.ChildPids()
+			proctest.ReapAll(t, time.Minute, kids...)
+			_, err := os.Stat(dir)
+			if gone := errors.Is(err, os.ErrNotExist); gone == tc.kept {
+				t.Fatalf("%s: gone %v, want kept %v", dir, gone, tc.kept)
+			}
+			if !tc.kept {
+				return
+			}
+			code, stdout, stderr := runBGW(t, "check", dir)
+			if code != exitUsage || !strings.Contains(stderr, "no manifest.json") {
+				t.Errorf("bgw check of the killed run: exit %d, want 2 saying the manifest is missing\n%s%s", code, stdout, stderr)
+			}
+		})
+	}
+}
+
+// waitFile waits up to a minute for path to exist.
+func waitFile(t *testing.T, path string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+	}
+	t.Fatalf("no %s", path)
+}

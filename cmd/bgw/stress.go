@@ -364,7 +364,7 @@ func (s *stressCmd) campaign(ctx context.Context, cfg stress.Config, progress fu
 	inflight.Add(1)
 	go func() {
 		defer inflight.Done()
-		res, err := runCampaign(cctx, cfg, stress.Options{Dir: dir, Progress: progress})
+		res, err := runCampaign(cctx, cfg, stress.Options{Dir: dir, RemoveIfOrphaned: !s.f.keep, Progress: progress})
 		done <- ran{res, err}
 	}()
 	bound := hangBound(cfg)
