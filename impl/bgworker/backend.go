@@ -67,6 +67,11 @@ var (
 	ErrForeignHandle = errors.New("bgworker: handle from another segment")
 	// ErrBadHandle: the handle's slot is out of range.
 	ErrBadHandle = errors.New("bgworker: handle slot out of range")
+	// ErrNotSignalled is wrapped by RegisterDynamicBackgroundWorker's
+	// error when the worker was registered (the handle returned with it
+	// is valid) but the postmaster could not be signalled: it adopts the
+	// slot at its next signal.
+	ErrNotSignalled = errors.New("bgworker: registered, but the postmaster could not be signalled")
 )
 
 // BackendConfig is what a backend brings to the protocol besides the
@@ -103,8 +108,9 @@ func NewBackend(seg *Segment, cfg BackendConfig) *Backend {
 // sanity check refuses, or a lock, memory or signal error. It blocks only
 // to take BackgroundWorkerLock exclusively.
 //
-// A signal error is returned wrapped together with the handle: the slot is
-// registered and the postmaster will adopt it at its next signal.
+// A signal error is returned together with the handle, wrapped with
+// [ErrNotSignalled]: the slot is registered and the postmaster will adopt
+// it at its next signal.
 func (b *Backend) RegisterDynamicBackgroundWorker(w Worker) (Handle, error) {
 	if err := ValidateWorker(&w); err != nil {
 		return Handle{}, err
@@ -122,7 +128,7 @@ func (b *Backend) RegisterDynamicBackgroundWorker(w Worker) (Handle, error) {
 		return Handle{}, err
 	}
 	if err := b.SendPostmasterSignal(); err != nil {
-		return h, err
+		return h, fmt.Errorf("%w: %w", ErrNotSignalled, err)
 	}
 	return h, nil
 }

@@ -403,3 +403,23 @@ func TestReadyToRestartExtremes(t *testing.T) {
 		})
 	}
 }
+
+// TestRegisterNotSignalled: a registration whose postmaster signal fails
+// returns the valid handle with an error wrapping ErrNotSignalled, and the
+// postmaster adopts the slot at its next signal.
+func TestRegisterNotSignalled(t *testing.T) {
+	c := newCluster(t, 2, 0, 0)
+	sigErr := errors.New("kill: no such process")
+	c.be = bgworker.NewBackend(c.seg, bgworker.BackendConfig{Lock: new(bgworker.MutexLock),
+		Postmaster: bgworker.SignalFunc(func() error { return sigErr }), Latch: c.latch})
+	h, err := c.be.RegisterDynamicBackgroundWorker(worker("a", 5))
+	if !errors.Is(err, bgworker.ErrNotSignalled) || !errors.Is(err, sigErr) {
+		t.Fatalf("error %v, want ErrNotSignalled wrapping the signal's error", err)
+	}
+	if got := c.status(t, h); got.Status != bgworker.NotYetStarted {
+		t.Fatalf("the handle returned reads %v, want NOT_YET_STARTED", got)
+	}
+	if rws := c.adopt(t); len(rws) != 1 || rws[0].Slot != h.Slot {
+		t.Fatalf("adopted %+v, want slot %d", rws, h.Slot)
+	}
+}

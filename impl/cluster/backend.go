@@ -61,18 +61,26 @@ func (b *Backend) ID() string { return b.id }
 // in its registry (worker.ErrUnknownEntry) or that fails the sanity check
 // (bgworker.ErrInvalidWorker); bgworker.ErrNoFreeSlot means every slot is
 // in use. If the slot was taken but the postmaster could not be
-// signalled, both the handle and the error are returned. It blocks until
-// the backend answers or ctx ends (DefaultTimeout without a deadline).
+// signalled, both the handle and an error wrapping
+// bgworker.ErrNotSignalled are returned. The handle is returned as the backend gave it, whatever its
+// fields hold: a nil error means registered. It blocks until the backend
+// answers or ctx ends (DefaultTimeout without a deadline).
 func (b *Backend) Register(ctx context.Context, w bgworker.Worker) (bgworker.Handle, error) {
 	resp, err := b.call(ctx, request{Op: OpRegister, Worker: toWire(w)}, 0)
 	if err != nil {
 		return bgworker.Handle{}, err
 	}
-	var h bgworker.Handle
-	if resp.Handle != nil {
-		h = resp.Handle.handle()
+	err = decodeError(b.pid, resp.Error)
+	if resp.Handle == nil {
+		if err == nil {
+			return bgworker.Handle{}, fmt.Errorf("%w: register answered with neither a handle nor an error", ErrProtocol)
+		}
+		return bgworker.Handle{}, err
 	}
-	return h, decodeError(b.pid, resp.Error)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", bgworker.ErrNotSignalled, err)
+	}
+	return resp.Handle.handle(), err
 }
 
 // GetPid reports the status of the worker h names (GetBackgroundWorkerPid):

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -223,8 +224,7 @@ func (b *backendProcess) register(req request) response {
 		return resp
 	}
 	h, err := b.be.RegisterDynamicBackgroundWorker(w)
-	if err == nil || h.Generation != 0 { // registered, perhaps not signalled
-
+	if err == nil || errors.Is(err, bgworker.ErrNotSignalled) { // registered, perhaps not signalled
 		wh := wireHandle(h)
 		resp.Handle = &wh
 	}
