@@ -58,7 +58,10 @@ func (e config[C]) with(k, d int) string {
 }
 
 // pendClass is a class of interchangeable pending operations: the same
-// key, so the same effect and legality in every configuration.
+// key, so the same effect and legality in every configuration, and all
+// called before any configuration linearized one of them (see
+// [sweeper.touched]), so any of them may stand at the point where one is
+// linearized.
 type pendClass struct {
 	key string
 	rep int // an operation of the class, for its input
@@ -88,7 +91,7 @@ type sweeper[C any] struct {
 	ops     []porcupine.Operation
 	cur     []config[C]
 	classes []pendClass    // slots; n == 0 marks a free slot
-	slotOf  map[string]int // key -> slot, for pending classes
+	slotOf  map[string]int // key -> the slot new operations of that key join
 	pending int
 	seen    map[uint64][]config[C]
 }
@@ -240,7 +243,7 @@ func failWindow[C any](recent []qpoint[C], failed, hi int) window[C] {
 func (s *sweeper[C]) call(j int) (int, bool) {
 	key := s.m.key(s.ops[j].Input)
 	s.pending++
-	if k, ok := s.slotOf[key]; ok {
+	if k, ok := s.slotOf[key]; ok && !s.touched(k) {
 		if s.classes[k].n == 255 {
 			return 0, false
 		}
@@ -272,9 +275,24 @@ func (s *sweeper[C]) ret(k int) {
 			s.cur[i].lin = s.cur[i].with(k, -1)
 		}
 	}
-	if s.classes[k].n--; s.classes[k].n == 0 {
+	if s.classes[k].n--; s.classes[k].n == 0 && s.slotOf[s.classes[k].key] == k {
 		delete(s.slotOf, s.classes[k].key)
 	}
+}
+
+// touched reports whether some configuration has linearized an operation
+// of class slot k. A new operation must not join such a class: the class
+// counts operations that are interchangeable at every linearization point
+// it records, and one called after that point could not have taken effect
+// there (taking it for the linearized one would pass histories with no
+// linearization). It opens a class slot of its own instead.
+func (s *sweeper[C]) touched(k int) bool {
+	for i := range s.cur {
+		if s.cur[i].count(k) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // closure replaces the configurations by those in which an operation of
