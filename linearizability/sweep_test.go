@@ -2,7 +2,6 @@ package linearizability
 
 import (
 	"testing"
-	"time"
 )
 
 // creditHistory has no linearization, and only its count projection
@@ -24,7 +23,7 @@ var creditHistory = History{
 // was linearized is not taken for the linearized one.
 func TestSweepClassCredit(t *testing.T) {
 	part := countPartition(creditHistory, 2)
-	res := sweep[countCfg](countMachine{nslots: 2}, part, []countCfg{{n: 0}}, DefaultWindow, time.Time{},
+	res := sweep[countCfg](countMachine{nslots: 2}, part, []countCfg{{n: 0}}, DefaultWindow, &limits{},
 		func(window[countCfg]) bool { return true })
 	if res.failed < 0 {
 		t.Fatalf("the sweep linearizes a count projection that has no linearization")
