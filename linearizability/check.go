@@ -224,7 +224,7 @@ func checkCount(h History, opts Options, window int, lim *limits) Verdict {
 	var results []partResult
 	if len(part) > 0 {
 		results = append(results, checkPart[countCfg](countMachine{nslots: opts.Slots}, part,
-			[]countCfg{{n: opts.Static}}, window, lim, "count projection"))
+			[]countCfg{{n: opts.Static}}, window, lim, "the count projection"))
 	}
 	v := combine(CheckNoFreeSlot, results)
 	v.Parts = len(results)

@@ -34,7 +34,7 @@ func checkPart[C any](m machine[C], ops []porcupine.Operation, init []C, minWind
 	r := partResult{result: Ok, ops: len(ops), where: where}
 	stop := func(err error, done int) {
 		r.result = Unknown
-		r.detail = lim.stopped(err, fmt.Sprintf("%d of %d operations of the %s", done, len(ops), where))
+		r.detail = lim.stopped(err, fmt.Sprintf("%d of %d operations in %s", done, len(ops), where))
 	}
 	emit := func(w window[C]) bool {
 		r.windows++
