@@ -30,8 +30,11 @@ const memSampleEvery = 2 * time.Millisecond
 const heapMetric = "/memory/classes/heap/objects:bytes"
 
 // memWatch is a goroutine that samples the heap and marks the budget
-// exceeded, for good, once the heap has grown more than budget bytes
-// above its size when the watch began.
+// exceeded, for good, once the heap's objects exceed by more than budget
+// bytes the smallest heap seen since the watch began. That baseline is at
+// most the heap when the check started, less any garbage of earlier work
+// the collector has freed since (which the check could otherwise grow
+// into unseen).
 type memWatch struct {
 	budget int64
 	base   uint64
@@ -57,7 +60,9 @@ func watchMemory(budget int64) *memWatch {
 			case <-tick.C:
 			}
 			metrics.Read(sample)
-			if heap := sample[0].Value.Uint64(); heap > w.base && int64(heap-w.base) > w.budget {
+			heap := sample[0].Value.Uint64()
+			w.base = min(w.base, heap)
+			if int64(heap-w.base) > w.budget {
 				w.over.Store(true)
 				return
 			}
@@ -122,14 +127,15 @@ func (l *limits) guard(model porcupine.Model) porcupine.Model {
 	return model
 }
 
-// stopped describes why a check of what stopped without a verdict: err is
-// errMemory or errTimeout.
-func (l *limits) stopped(err error, what string) string {
+// stopped describes why a check stopped without a verdict (err is
+// errMemory or errTimeout) and when, such as "after 12 of 40 operations
+// in slot 3".
+func (l *limits) stopped(err error, when string) string {
 	if err == errMemory {
-		return fmt.Sprintf("memory budget of %s exceeded after %s (an exceeded budget is never a pass)",
-			formatBytes(l.mem.budget), what)
+		return fmt.Sprintf("memory budget of %s exceeded %s (an exceeded budget is never a pass)",
+			formatBytes(l.mem.budget), when)
 	}
-	return fmt.Sprintf("timed out after %s (a timeout is never a pass)", what)
+	return fmt.Sprintf("timed out %s (a timeout is never a pass)", when)
 }
 
 // formatBytes writes n in the largest binary unit that divides it, or in

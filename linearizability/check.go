@@ -142,13 +142,13 @@ func checkExact(ops []porcupine.Operation, opts Options, lim *limits) (v Verdict
 	v = Verdict{Check: CheckExact, Ops: len(ops), Parts: 1}
 	defer func() { v.Elapsed = time.Since(start) }()
 	if err := lim.err(); err != nil {
-		v.Result, v.Detail = Unknown, lim.stopped(err, "the other checks, before the exact check started")
+		v.Result, v.Detail = Unknown, lim.stopped(err, fmt.Sprintf("before the exact check of %d operations started", len(ops)))
 		return v
 	}
 	model := Exact(opts.Slots, opts.Static)
 	res, info := porcupine.CheckOperationsVerbose(lim.guard(model), ops, lim.left())
 	if err := lim.err(); err != nil {
-		v.Result, v.Detail = Unknown, lim.stopped(err, fmt.Sprintf("part of the exact check of %d operations", len(ops)))
+		v.Result, v.Detail = Unknown, lim.stopped(err, fmt.Sprintf("during the exact check of %d operations", len(ops)))
 		return v
 	}
 	v.Model, v.Info = model, &info
@@ -206,7 +206,7 @@ func checkSlots(h History, opts Options, window int, lim *limits, sem chan struc
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			where := fmt.Sprintf("slot %d", metas[i].slot)
+			where := metas[i].String()
 			results[i] = checkPart[slotCfg](slotMachine{}, parts[i], []slotCfg{metas[i].init}, window, lim, where)
 		}()
 	}

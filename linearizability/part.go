@@ -34,7 +34,7 @@ func checkPart[C any](m machine[C], ops []porcupine.Operation, init []C, minWind
 	r := partResult{result: Ok, ops: len(ops), where: where}
 	stop := func(err error, done int) {
 		r.result = Unknown
-		r.detail = lim.stopped(err, fmt.Sprintf("%d of %d operations in %s", done, len(ops), where))
+		r.detail = lim.stopped(err, fmt.Sprintf("after %d of %d operations in %s", done, len(ops), where))
 	}
 	emit := func(w window[C]) bool {
 		r.windows++
@@ -222,13 +222,13 @@ func validityReason(op *porcupine.Operation, nslots int) string {
 			return fmt.Sprintf("the worker is invalid (%v), so the only legal output is invalid(%s)", bad, bad.Field)
 		}
 		if out.Result == spec.ResultOK {
-			return fmt.Sprintf("the handle names slot %d of %d", out.Handle.Slot, nslots)
+			return fmt.Sprintf("the handle names slot %d, which does not exist (%s)", out.Handle.Slot, slotRange(nslots))
 		}
 		return "the worker is valid, so it cannot be rejected"
 	case spec.OpLaunch, spec.OpExit, spec.OpForget:
-		return fmt.Sprintf("slot %d does not exist (%d slots)", in.Slot, nslots)
+		return fmt.Sprintf("slot %d does not exist (%s)", in.Slot, slotRange(nslots))
 	case spec.OpReinit:
-		return fmt.Sprintf("the slots in use after a re-initialization must be distinct slots of %d", nslots)
+		return fmt.Sprintf("the slots in use after a re-initialization must be distinct existing slots (%s)", slotRange(nslots))
 	}
 	return "spec.Step rejects it in every state"
 }

@@ -3,6 +3,7 @@ package linearizability
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,10 +15,55 @@ import (
 // slotPart is one partition of the per-slot check: slot i's one-slot view
 // of the state, with the classes of cut-short operations its pool counts.
 type slotPart struct {
-	slot    int
+	slot    int // the slot, or outOfRange for the operations naming none
 	init    slotCfg
 	classes []spec.Input // translated inputs, one per pool class
 	keys    map[string]int
+	missing []int // outOfRange: the slots named that do not exist, in order of appearance
+	nslots  int   // outOfRange: how many slots there are
+}
+
+// maxMissingShown is how many nonexistent slots a partition's name lists.
+const maxMissingShown = 4
+
+// noteMissing records the slot a GetPid or WaitForStartup's handle names,
+// for a partition of operations naming no slot.
+func (p *slotPart) noteMissing(op *Operation) {
+	if op.Input.Kind != spec.OpGetPid && op.Input.Kind != spec.OpWaitForStartup {
+		return
+	}
+	s := op.Input.Handle.Slot
+	if len(p.missing) < maxMissingShown && !slices.Contains(p.missing, s) {
+		p.missing = append(p.missing, s)
+	}
+}
+
+// String names the partition in a report: "slot 3", or, for the
+// operations naming no slot, the slots they name and the slots there are
+// ("slot 5000, which does not exist (slots 0..7)").
+func (p *slotPart) String() string {
+	if p.slot != outOfRange {
+		return fmt.Sprintf("slot %d", p.slot)
+	}
+	names := make([]string, len(p.missing))
+	for i, s := range p.missing {
+		names[i] = strconv.Itoa(s)
+	}
+	if len(p.missing) == 1 {
+		return fmt.Sprintf("slot %s, which does not exist (%s)", names[0], slotRange(p.nslots))
+	}
+	return fmt.Sprintf("slots %s, which do not exist (%s)", strings.Join(names, ", "), slotRange(p.nslots))
+}
+
+// slotRange says which slots a cluster of nslots slots has.
+func slotRange(nslots int) string {
+	switch nslots {
+	case 0:
+		return "the run has no slots"
+	case 1:
+		return "the run has only slot 0"
+	}
+	return fmt.Sprintf("the run has slots 0..%d", nslots-1)
 }
 
 // class returns the pool class of an unknown operation's translated
@@ -231,14 +277,15 @@ func describeView(s spec.State, i int, p pool, classes []spec.Input) string {
 }
 
 // slotPartitions splits a history into the per-slot check's partitions,
-// one per slot with operations (partition 0 always, if any operation
-// names no slot), each a list of porcupine operations in call order whose
-// Input is a *slotIn and Metadata the *Operation. It returns the
-// partitions' descriptions too.
+// one per slot with operations, and one more for the operations whose
+// handle names no slot (see [outOfRange]) if any, each a list of
+// porcupine operations in call order whose Input is a *slotIn and
+// Metadata the *Operation. It returns the partitions' descriptions too.
 func slotPartitions(h History, nslots, static int) ([][]porcupine.Operation, []*slotPart) {
 	n := max(nslots, 1)
+	none := n // the partition of operations naming no slot
 	routes := make([]route, len(h))
-	counts := make([]int, n)
+	counts := make([]int, n+1)
 	global := 0
 	for j := range h {
 		routes[j] = routeOf(&h[j], nslots)
@@ -249,12 +296,12 @@ func slotPartitions(h History, nslots, static int) ([][]porcupine.Operation, []*
 		case r.slot >= 0:
 			counts[r.slot]++
 		case r.slot == outOfRange:
-			counts[0]++
+			counts[none]++
 		}
 	}
-	parts := make([]*slotPart, n)
-	byPart := make([][]porcupine.Operation, n)
-	for i := range n {
+	parts := make([]*slotPart, n+1)
+	byPart := make([][]porcupine.Operation, n+1)
+	for i := range n + 1 {
 		if counts[i] == 0 {
 			continue
 		}
@@ -263,16 +310,24 @@ func slotPartitions(h History, nslots, static int) ([][]porcupine.Operation, []*
 			init = spec.Init(1, 1)
 		}
 		parts[i] = &slotPart{slot: i, keys: map[string]int{}}
+		if i == none {
+			parts[i].slot, parts[i].nslots = outOfRange, nslots
+		}
 		parts[i].init = slotCfg{s: init, part: parts[i]}
 		byPart[i] = make([]porcupine.Operation, 0, counts[i]+global)
 	}
 	for j := range h {
 		r, op := routes[j], &h[j]
-		for i := range n {
-			if parts[i] == nil || !r.inSlot(i) {
+		for i := range n + 1 {
+			if parts[i] == nil || !r.inSlot(i) && !(i == none && r.slot == outOfRange) {
 				continue
 			}
-			si := &slotIn{part: parts[i], op: op, view: viewIndex(op, i), class: -1}
+			si := &slotIn{part: parts[i], op: op, view: -1, class: -1}
+			if i == none {
+				parts[i].noteMissing(op)
+			} else {
+				si.view = viewIndex(op, i)
+			}
 			if op.Output.Unknown {
 				v, _ := si.io()
 				si.class = parts[i].class(v)
@@ -283,7 +338,7 @@ func slotPartitions(h History, nslots, static int) ([][]porcupine.Operation, []*
 	}
 	var outParts [][]porcupine.Operation
 	var outMeta []*slotPart
-	for i := range n {
+	for i := range n + 1 {
 		if parts[i] != nil {
 			sortByCall(byPart[i])
 			outParts = append(outParts, byPart[i])

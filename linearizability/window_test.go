@@ -148,7 +148,7 @@ func TestMemoryBudgetNeverPasses(t *testing.T) {
 		budget int64
 		want   string
 	}{
-		{"exact", ModeExact, 4 << 20, "memory budget of 4 MiB exceeded after part of the exact check of"},
+		{"exact", ModeExact, 16 << 20, "memory budget of 16 MiB exceeded during the exact check of 20003 operations"},
 		{"partitioned", ModePartitioned, 64 << 10, "memory budget of 64 KiB exceeded after"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
