@@ -363,7 +363,7 @@ func (s *sweeper[C]) prune(cs []config[C]) []config[C] {
 	if len(cs) < 2 || len(cs) > maxPrune {
 		return cs
 	}
-	idle := map[[2]int]bool{}
+	var idle map[[2]int]bool // made when first needed
 	out := cs[:0:0]
 outer:
 	for i, c := range cs {
@@ -371,7 +371,7 @@ outer:
 			if i == j || !s.m.dominates(d.c, c.c) {
 				continue
 			}
-			if c.lin == d.lin && (!s.m.dominates(c.c, d.c) || j < i) || c.lin != d.lin && s.reaches(d, j, c.lin, idle) {
+			if c.lin == d.lin && (!s.m.dominates(c.c, d.c) || j < i) || c.lin != d.lin && s.reaches(d, j, c.lin, &idle) {
 				continue outer
 			}
 		}
@@ -386,7 +386,7 @@ const maxPrune = 64
 // reaches reports whether configuration d (index j of its set) reaches the
 // lin counts lin by linearizing operations in flight that leave d.c as it
 // is. idle caches, by index and class slot, whether a class does so.
-func (s *sweeper[C]) reaches(d config[C], j int, lin string, idle map[[2]int]bool) bool {
+func (s *sweeper[C]) reaches(d config[C], j int, lin string, idle *map[[2]int]bool) bool {
 	e := config[C]{lin: lin}
 	for p := range max(len(lin), len(d.lin)) {
 		switch {
@@ -395,15 +395,18 @@ func (s *sweeper[C]) reaches(d config[C], j int, lin string, idle map[[2]int]boo
 		case d.count(p) == e.count(p):
 			continue
 		}
-		still, ok := idle[[2]int{j, p}]
+		still, ok := (*idle)[[2]int{j, p}]
 		if !ok {
+			if *idle == nil {
+				*idle = map[[2]int]bool{}
+			}
 			for _, x := range s.m.step(d.c, s.ops[s.classes[p].rep].Input) {
 				if s.m.equal(x, d.c) {
 					still = true
 					break
 				}
 			}
-			idle[[2]int{j, p}] = still
+			(*idle)[[2]int{j, p}] = still
 		}
 		if !still {
 			return false
