@@ -48,10 +48,10 @@
 // may be in, with what it has linearized of the operations still in
 // flight, and found them few. A quiescent point is one such cut; a slot
 // whose operations overlap without end still has many. Porcupine checks
-// each window from those configurations: this keeps a million operations
-// within a few seconds and well under a gigabyte (see docs/checking.md
-// for figures). The sweep and porcupine must agree on every window; if
-// they do not, the verdict is [Unknown].
+// each window from those configurations, so memory grows with the
+// history, not its square (docs/performance.md has the figures). The
+// sweep and porcupine must agree on every window; if they do not, the
+// verdict is [Unknown].
 //
 // # Views and tests
 //
