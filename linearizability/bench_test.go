@@ -14,19 +14,42 @@ const (
 	benchClients = 16
 )
 
+// The one-slot benchmark histories: one slot, 8 backends, operations that
+// overlap without end (issue 11's shape: no quiescent point at all).
+const (
+	overlapSlots   = 1
+	overlapClients = 8
+)
+
+// benchShape is a kind of generated benchmark history.
+type benchShape struct {
+	overlap bool
+	nops    int
+}
+
 var (
 	benchMu        sync.Mutex
-	benchHistories = map[int]History{}
+	benchHistories = map[benchShape]History{}
 )
 
 func benchHistory(nops int) History {
+	return cachedHistory(benchShape{nops: nops}, func() History { return Generate(42, nops, benchSlots, benchClients) })
+}
+
+func overlapHistory(nops int) History {
+	return cachedHistory(benchShape{overlap: true, nops: nops}, func() History {
+		return GenerateOverlapping(42, nops, overlapSlots, overlapClients)
+	})
+}
+
+func cachedHistory(shape benchShape, gen func() History) History {
 	benchMu.Lock()
 	defer benchMu.Unlock()
-	if h, ok := benchHistories[nops]; ok {
+	if h, ok := benchHistories[shape]; ok {
 		return h
 	}
-	h := Generate(42, nops, benchSlots, benchClients)
-	benchHistories[nops] = h
+	h := gen()
+	benchHistories[shape] = h
 	return h
 }
 
@@ -80,11 +103,20 @@ func heapLive() uint64 {
 // operations checked per second, the heap the history itself occupies,
 // and the peak heap and runtime memory during the checks.
 func benchCheck(b *testing.B, nops int) {
+	benchRun(b, nops, func() History { return benchHistory(nops) }, Options{Slots: benchSlots, Mode: ModePartitioned})
+}
+
+// benchOverlap is benchCheck on one slot whose operations overlap without
+// end, with the default memory budget: the history must pass, not stop.
+func benchOverlap(b *testing.B, nops int) {
+	benchRun(b, nops, func() History { return overlapHistory(nops) }, Options{Slots: overlapSlots, Mode: ModePartitioned})
+}
+
+func benchRun(b *testing.B, nops int, history func() History, opts Options) {
 	if nops >= 1_000_000 && testing.Short() {
 		b.Skip("1M operations: not under -short")
 	}
-	h := benchHistory(nops)
-	opts := Options{Slots: benchSlots, Mode: ModePartitioned}
+	h := history()
 	base := heapLive()
 	b.ReportAllocs()
 	p := startPeakSampler()
@@ -103,6 +135,10 @@ func benchCheck(b *testing.B, nops int) {
 func BenchmarkCheck10k(b *testing.B)  { benchCheck(b, 10_000) }
 func BenchmarkCheck100k(b *testing.B) { benchCheck(b, 100_000) }
 func BenchmarkCheck1M(b *testing.B)   { benchCheck(b, 1_000_000) }
+
+func BenchmarkCheckOneSlotOverlapping10k(b *testing.B)  { benchOverlap(b, 10_000) }
+func BenchmarkCheckOneSlotOverlapping100k(b *testing.B) { benchOverlap(b, 100_000) }
+func BenchmarkCheckOneSlotOverlapping1M(b *testing.B)   { benchOverlap(b, 1_000_000) }
 
 // BenchmarkGenerate100k measures the generator, for scale.
 func BenchmarkGenerate100k(b *testing.B) {

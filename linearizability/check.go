@@ -19,10 +19,15 @@ const (
 	// the exact check too.
 	ModeAuto Mode = iota
 	// ModeExact runs only the exact check: porcupine with [Exact], no
-	// partitioning. Its memory grows with the square of the history.
+	// partitioning. Its memory grows with the square of the history; past
+	// [Options.MemoryBudget] it stops undecided.
 	ModeExact
 	// ModePartitioned runs the per-slot, no-free-slot and validity checks
-	// ([PerSlot], [Count], [Validity]), in windows, in bounded memory.
+	// ([PerSlot], [Count], [Validity]), each partition in windows split
+	// wherever few configurations are reachable. Its memory grows with the
+	// windows, not the history, as long as such splits exist; where none
+	// does for long, it grows until [Options.MemoryBudget] stops the check
+	// undecided.
 	ModePartitioned
 )
 
@@ -62,6 +67,13 @@ type Options struct {
 	// checks; 0 means DefaultWindow. Smaller windows mean less memory and
 	// more porcupine calls.
 	Window int
+	// MemoryBudget bounds how far the heap may grow, in bytes, while the
+	// check runs; 0 means DefaultMemoryBudget, a negative value no bound.
+	// A check past its budget stops, [Unknown], never [Ok]: the heap is
+	// sampled every few milliseconds and the search backs out. The heap is
+	// the process's, so checks running at the same time count each
+	// other's memory.
+	MemoryBudget int64
 }
 
 // Check checks h against the specification under opts and returns one
@@ -87,19 +99,26 @@ func Check(h History, opts Options) Report {
 		rep.Err = err
 		return rep
 	}
-	var deadline time.Time
+	lim := &limits{}
 	if opts.Timeout > 0 {
-		deadline = start.Add(opts.Timeout)
+		lim.deadline = start.Add(opts.Timeout)
+	}
+	if budget := opts.MemoryBudget; budget >= 0 {
+		if budget == 0 {
+			budget = DefaultMemoryBudget
+		}
+		lim.mem = watchMemory(budget)
+		defer lim.mem.close()
 	}
 	if opts.Mode != ModeExact {
-		rep.Verdicts = checkPartitioned(h, opts, deadline)
+		rep.Verdicts = checkPartitioned(h, opts, lim)
 	}
 	limit := opts.ExactLimit
 	if limit == 0 {
 		limit = DefaultExactLimit
 	}
 	if opts.Mode == ModeExact || opts.Mode == ModeAuto && len(h) <= limit && rep.Result() != Violation {
-		rep.Verdicts = append(rep.Verdicts, checkExact(h.Porcupine(), opts, deadline))
+		rep.Verdicts = append(rep.Verdicts, checkExact(h.Porcupine(), opts, lim))
 	}
 	rep.Elapsed = time.Since(start)
 	return rep
@@ -118,17 +137,20 @@ func remaining(deadline time.Time) time.Duration {
 }
 
 // checkExact runs porcupine with the exact model on the whole history.
-func checkExact(ops []porcupine.Operation, opts Options, deadline time.Time) (v Verdict) {
+func checkExact(ops []porcupine.Operation, opts Options, lim *limits) (v Verdict) {
 	start := time.Now()
 	v = Verdict{Check: CheckExact, Ops: len(ops), Parts: 1}
 	defer func() { v.Elapsed = time.Since(start) }()
-	left := remaining(deadline)
-	if left < 0 {
-		v.Result, v.Detail = Unknown, "timed out before the exact check started (a timeout is never a pass)"
+	if err := lim.err(); err != nil {
+		v.Result, v.Detail = Unknown, lim.stopped(err, fmt.Sprintf("before the exact check of %d operations started", len(ops)))
 		return v
 	}
 	model := Exact(opts.Slots, opts.Static)
-	res, info := porcupine.CheckOperationsVerbose(model, ops, left)
+	res, info := porcupine.CheckOperationsVerbose(lim.guard(model), ops, lim.left())
+	if err := lim.err(); err != nil {
+		v.Result, v.Detail = Unknown, lim.stopped(err, fmt.Sprintf("during the exact check of %d operations", len(ops)))
+		return v
+	}
 	v.Model, v.Info = model, &info
 	switch res {
 	case porcupine.Ok:
@@ -145,7 +167,7 @@ func checkExact(ops []porcupine.Operation, opts Options, deadline time.Time) (v 
 
 // checkPartitioned runs the validity, no-free-slot and per-slot checks
 // concurrently.
-func checkPartitioned(h History, opts Options, deadline time.Time) []Verdict {
+func checkPartitioned(h History, opts Options, lim *limits) []Verdict {
 	window := opts.Window
 	if window <= 0 {
 		window = DefaultWindow
@@ -156,13 +178,13 @@ func checkPartitioned(h History, opts Options, deadline time.Time) []Verdict {
 	wg.Add(3)
 	go func() {
 		defer wg.Done()
-		verdicts[0] = checkSlots(h, opts, window, deadline, sem)
+		verdicts[0] = checkSlots(h, opts, window, lim, sem)
 	}()
 	go func() {
 		defer wg.Done()
 		sem <- struct{}{}
 		defer func() { <-sem }()
-		verdicts[1] = checkCount(h, opts, window, deadline)
+		verdicts[1] = checkCount(h, opts, window, lim)
 	}()
 	go func() {
 		defer wg.Done()
@@ -173,7 +195,7 @@ func checkPartitioned(h History, opts Options, deadline time.Time) []Verdict {
 }
 
 // checkSlots runs the per-slot check, one partition per slot.
-func checkSlots(h History, opts Options, window int, deadline time.Time, sem chan struct{}) Verdict {
+func checkSlots(h History, opts Options, window int, lim *limits, sem chan struct{}) Verdict {
 	start := time.Now()
 	parts, metas := slotPartitions(h, opts.Slots, opts.Static)
 	results := make([]partResult, len(parts))
@@ -184,8 +206,8 @@ func checkSlots(h History, opts Options, window int, deadline time.Time, sem cha
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			where := fmt.Sprintf("slot %d", metas[i].slot)
-			results[i] = checkPart[slotCfg](slotMachine{}, parts[i], []slotCfg{metas[i].init}, window, deadline, where)
+			where := metas[i].String()
+			results[i] = checkPart[slotCfg](slotMachine{}, parts[i], []slotCfg{metas[i].init}, window, lim, where)
 		}()
 	}
 	wg.Wait()
@@ -196,13 +218,13 @@ func checkSlots(h History, opts Options, window int, deadline time.Time, sem cha
 }
 
 // checkCount runs the no-free-slot check on the count projection.
-func checkCount(h History, opts Options, window int, deadline time.Time) Verdict {
+func checkCount(h History, opts Options, window int, lim *limits) Verdict {
 	start := time.Now()
 	part := countPartition(h, opts.Slots)
 	var results []partResult
 	if len(part) > 0 {
 		results = append(results, checkPart[countCfg](countMachine{nslots: opts.Slots}, part,
-			[]countCfg{{n: opts.Static}}, window, deadline, "count projection"))
+			[]countCfg{{n: opts.Static}}, window, lim, "the count projection"))
 	}
 	v := combine(CheckNoFreeSlot, results)
 	v.Parts = len(results)

@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"bgwmodel/internal/safefile"
 	"bgwmodel/spec"
 )
 
@@ -45,21 +45,25 @@ func (e *DecodeError) Error() string {
 // Unwrap returns Err.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// ReadFile reads the JSON lines history at path (see [Decode]).
+// ReadFile reads the JSON lines history at path (see [Decode]). It reads
+// only a regular file (a symbolic link is judged by what it points at):
+// a FIFO, device, socket or directory is refused at once, without
+// blocking, and a file larger than [safefile.MaxFileSize] is refused too.
 func ReadFile(path string) (History, error) {
-	f, err := os.Open(path)
+	f, err := safefile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("linearizability: %w", err)
 	}
 	defer f.Close()
-	return Decode(f, path)
+	return Decode(safefile.Reader(f), path)
 }
 
 // ReadDir reads every *.jsonl file in dir (not its subdirectories), in
 // name order, and merges them into one history sorted by Call stamp, as a
-// stress run leaves them: one file per process. Each file is decoded as by
-// [Decode]; the merged history is then validated ([History.Validate]), so
-// a client id used in two files is reported too.
+// stress run leaves them: one file per process. Each file is opened as by
+// [ReadFile] (an entry that is not a regular file is an error naming it)
+// and decoded as by [Decode]; the merged history is then validated
+// ([History.Validate]), so a client id used in two files is reported too.
 func ReadDir(dir string) (History, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if err != nil {
@@ -72,11 +76,11 @@ func ReadDir(dir string) (History, error) {
 	var h History
 	var where []position
 	for _, p := range paths {
-		f, err := os.Open(p)
+		f, err := safefile.Open(p)
 		if err != nil {
 			return nil, fmt.Errorf("linearizability: %w", err)
 		}
-		part, lines, err := decode(f, p)
+		part, lines, err := decode(safefile.Reader(f), p)
 		f.Close()
 		if err != nil {
 			return nil, err
@@ -109,7 +113,9 @@ type position struct {
 }
 
 // Decode reads a JSON lines history from r; name is the file name used in
-// errors. Decoding is strict: an unknown field, an unknown operation,
+// errors. A line longer than [safefile.MaxLineSize] is an error wrapping
+// [safefile.ErrLineTooLong], and no more of it is read. Decoding is
+// strict: an unknown field, an unknown operation,
 // status, result or invalid field name, a missing field, a field the
 // operation does not take, a Return before the Call, a known output with a
 // null Return or an unknown output with a finite one, anything after the
@@ -128,7 +134,10 @@ func decode(r io.Reader, name string) (History, []int, error) {
 	var h History
 	var lines []int
 	for n := 1; ; n++ {
-		line, err := br.ReadBytes('\n')
+		line, err := safefile.ReadLine(br)
+		if errors.Is(err, safefile.ErrLineTooLong) {
+			return nil, nil, &DecodeError{File: name, Line: n, Err: fmt.Errorf("linearizability: %w", err)}
+		}
 		if err != nil && err != io.EOF {
 			return nil, nil, &DecodeError{File: name, Line: n, Err: fmt.Errorf("linearizability: read: %w", err)}
 		}

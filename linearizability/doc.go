@@ -41,13 +41,17 @@
 // [Check] runs the checks an [Options] asks for ([ModeExact],
 // [ModePartitioned] or [ModeAuto]) and returns a [Report] with one
 // [Verdict] per check: [Ok], [Violation] or [Unknown]. A timeout is never
-// a pass. The partitioned checks split each partition into windows at
-// quiescent points, where a sweep over the history has computed every
-// configuration the partition may be in, and porcupine checks each window
-// from those configurations: this keeps a million operations within a
-// few seconds and about a gigabyte (see docs/checking.md for figures).
-// The sweep and porcupine must agree on every window; if they do not,
-// the verdict is [Unknown].
+// a pass, nor is a check stopped by its memory budget
+// ([Options.MemoryBudget], 2 GiB unless set). The partitioned checks split
+// each partition into windows at cuts: points just after a return where a
+// sweep over the history has computed every configuration the partition
+// may be in, with what it has linearized of the operations still in
+// flight, and found them few. A quiescent point is one such cut; a slot
+// whose operations overlap without end still has many. Porcupine checks
+// each window from those configurations, so memory grows with the
+// history, not its square (docs/performance.md has the figures). The
+// sweep and porcupine must agree on every window; if they do not, the
+// verdict is [Unknown].
 //
 // # Views and tests
 //

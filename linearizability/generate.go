@@ -21,12 +21,25 @@ import (
 // ids and re-initializes shared memory (Reinit). The same seed gives the
 // same history. Check it with Options{Slots: nslots}.
 func Generate(seed int64, nops, nslots, nclients int) History {
+	return generate(seed, nops, nslots, nclients, false)
+}
+
+// GenerateOverlapping is [Generate] with operations that overlap without
+// end: no operation returns while it is the only one in flight, so the
+// history has no quiescent point before its last return. On one slot it
+// is the shape that splits at no quiescent point at all.
+func GenerateOverlapping(seed int64, nops, nslots, nclients int) History {
+	return generate(seed, nops, nslots, nclients, true)
+}
+
+func generate(seed int64, nops, nslots, nclients int, overlap bool) History {
 	g := &generator{
-		rng:    rand.New(rand.NewSource(seed)),
-		s:      spec.Init(nslots, 0),
-		pid:    1000,
-		nextID: 1,
-		h:      make(History, 0, nops+2*nclients+2),
+		overlap: overlap,
+		rng:     rand.New(rand.NewSource(seed)),
+		s:       spec.Init(nslots, 0),
+		pid:     1000,
+		nextID:  1,
+		h:       make(History, 0, nops+2*nclients+2),
 	}
 	g.pm = &agent{client: 0, process: "postmaster"}
 	for k := range nclients {
@@ -65,6 +78,13 @@ type generator struct {
 	pid      spec.Pid
 	nextID   int
 	died     bool
+	overlap  bool // no return leaves nothing in flight
+	inFlight int  // operations called and not yet returned
+}
+
+// mayReturn reports whether an operation may return now.
+func (g *generator) mayReturn() bool {
+	return !g.overlap || g.inFlight > 1
 }
 
 func (g *generator) tick() Stamp {
@@ -91,6 +111,7 @@ func (g *generator) advanceBackend(a *agent) bool {
 	case a.op == nil:
 		a.op = &Operation{Client: a.client, Process: a.process, Input: g.backendInput(a), Call: g.tick()}
 		a.applied = false
+		g.inFlight++
 	case !a.applied:
 		out, ok := g.output(a.op.Input)
 		if !ok {
@@ -101,10 +122,13 @@ func (g *generator) advanceBackend(a *agent) bool {
 		if out.Result == spec.ResultOK && a.op.Input.Kind == spec.OpRegister {
 			a.handles = append(a.handles, out.Handle)
 		}
+	case !g.mayReturn():
+		return false
 	default:
 		a.op.Return = g.tick()
 		g.h = append(g.h, *a.op)
 		a.op = nil
+		g.inFlight--
 	}
 	return true
 }
@@ -182,14 +206,18 @@ func (g *generator) advancePostmaster(nops int) bool {
 		}
 		a.op = &Operation{Client: a.client, Process: a.process, Input: in, Call: g.tick()}
 		a.applied = false
+		g.inFlight++
 	case !a.applied:
 		g.apply(a.op.Input, spec.Output{})
 		a.applied = true
+	case !g.mayReturn():
+		return false
 	default:
 		a.op.Return = g.tick()
 		g.h = append(g.h, *a.op)
 		a.dead = a.op.Input.Kind == spec.OpDied
 		a.op = nil
+		g.inFlight--
 	}
 	return true
 }
@@ -251,6 +279,7 @@ func (g *generator) crash() {
 			a.op.Output, a.op.Return = spec.Output{Unknown: true}, Infinity
 			g.h = append(g.h, *a.op)
 			a.op = nil
+			g.inFlight--
 		}
 		a.client, a.handles = g.nextID, nil
 		g.nextID++

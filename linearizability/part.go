@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"time"
 
 	"github.com/anishathalye/porcupine"
 
@@ -24,49 +23,55 @@ type partResult struct {
 }
 
 // checkPart checks one partition (ops in call order) of machine m from
-// the configurations init: the sweep finds the configurations at each
-// quiescent point and porcupine checks every window between them from
-// those configurations. The verdict is a [Violation] only if both engines
-// find one in the same window, [Ok] only if porcupine passes every window
-// and the sweep reaches the end; anything else (a timeout, the engines
-// disagreeing, too much concurrency) is [Unknown].
-func checkPart[C any](m machine[C], ops []porcupine.Operation, init []C, minWindow int, deadline time.Time, where string) partResult {
+// the configurations init: the sweep finds the configurations at each cut
+// and porcupine checks every window between two cuts from those
+// configurations (see [windowMachine]). The verdict is a [Violation] only
+// if both engines find one in the same window, [Ok] only if porcupine
+// passes every window and the sweep reaches the end; anything else (a
+// timeout, an exceeded memory budget, the engines disagreeing, too much
+// concurrency) is [Unknown].
+func checkPart[C any](m machine[C], ops []porcupine.Operation, init []C, minWindow int, lim *limits, where string) partResult {
 	r := partResult{result: Ok, ops: len(ops), where: where}
-	timedOut := func() {
+	stop := func(err error, done int) {
 		r.result = Unknown
-		r.detail = "timed out (a timeout is never a pass)"
+		r.detail = lim.stopped(err, fmt.Sprintf("after %d of %d operations in %s", done, len(ops), where))
 	}
 	emit := func(w window[C]) bool {
 		r.windows++
-		left := remaining(deadline)
-		if left < 0 {
-			timedOut()
+		if err := lim.err(); err != nil {
+			stop(err, w.lo)
 			return false
 		}
-		model := setModel(m, w.start, nil)
-		switch porcupine.CheckOperationsTimeout(model, ops[w.lo:w.hi], left) {
+		wops := windowOps(ops, w)
+		model := windowModel(m, w)
+		res := porcupine.CheckOperationsTimeout(lim.guard(model), wops, lim.left())
+		if err := lim.err(); err != nil {
+			stop(err, w.lo)
+			return false
+		}
+		switch res {
 		case porcupine.Ok:
 			return true
 		case porcupine.Illegal:
 			r.result = Unknown
-			r.where = fmt.Sprintf("%s, %s", where, describeWindow(ops, w.lo, w.hi))
+			r.where = fmt.Sprintf("%s, %s", where, describeWindow(wops))
 			r.detail = "internal error: porcupine finds no linearization of a window the sweep linearized; " +
 				"one of the two engines is wrong, so no verdict"
-			if left := remaining(deadline); left >= 0 {
-				_, info := porcupine.CheckOperationsVerbose(model, ops[w.lo:w.hi], left)
-				r.model, r.info, r.span = model, &info, spanOf(ops[w.lo:w.hi])
+			if lim.err() == nil {
+				_, info := porcupine.CheckOperationsVerbose(lim.guard(model), wops, lim.left())
+				r.model, r.info, r.span = model, &info, spanOf(wops)
 			}
 		default:
-			timedOut()
+			stop(errTimeout, w.lo)
 		}
 		return false
 	}
-	res := sweep(m, ops, init, minWindow, deadline, emit)
+	res := sweep(m, ops, init, minWindow, lim, emit)
 	switch {
 	case r.result != Ok:
 		return r
-	case res.err == errTimeout:
-		timedOut()
+	case res.err == errTimeout || res.err == errMemory:
+		stop(res.err, res.called)
 		return r
 	case res.err != nil:
 		r.result, r.detail = Unknown, strings.TrimPrefix(res.err.Error(), "linearizability: ")
@@ -75,40 +80,47 @@ func checkPart[C any](m machine[C], ops []porcupine.Operation, init []C, minWind
 		return r
 	}
 	w := res.fail
+	wops := windowOps(ops, w)
 	r.windows++
-	r.where = fmt.Sprintf("%s, %s", where, describeWindow(ops, w.lo, w.hi))
-	left := remaining(deadline)
-	if left < 0 {
-		timedOut()
+	r.where = fmt.Sprintf("%s, %s", where, describeWindow(wops))
+	if err := lim.err(); err != nil {
+		stop(err, res.called)
 		return r
 	}
-	model := setModel(m, w.start, nil)
-	r.span = spanOf(ops[w.lo:w.hi])
-	pres, info := porcupine.CheckOperationsVerbose(model, ops[w.lo:w.hi], left)
+	model := windowModel(m, w)
+	r.span = spanOf(wops)
+	pres, info := porcupine.CheckOperationsVerbose(lim.guard(model), wops, lim.left())
+	if err := lim.err(); err != nil {
+		stop(err, res.called)
+		return r
+	}
+	failing := ops[res.failed]
+	failing.Input = &winIn{in: failing.Input, class: -1}
 	switch pres {
 	case porcupine.Illegal:
 		r.result, r.model, r.info = Violation, model, &info
 		r.detail = fmt.Sprintf("from %s:\n", model.DescribeState(model.Init())) +
-			explain(model, ops[w.lo:w.hi], info, &ops[res.failed])
+			explain(model, wops, info, &failing)
 	case porcupine.Ok:
 		r.result, r.model, r.info = Unknown, model, &info
 		r.detail = "internal error: the sweep finds no linearization of a window porcupine linearizes; " +
 			"one of the two engines is wrong, so no verdict"
 	default:
-		timedOut()
+		stop(errTimeout, res.called)
 	}
 	return r
 }
 
-// describeWindow says which operations a window holds.
-func describeWindow(ops []porcupine.Operation, lo, hi int) string {
+// describeWindow says which operations a window holds: how many, the
+// first call, and the last return of those that return within it.
+func describeWindow(wops []porcupine.Operation) string {
 	last := int64(0)
-	for _, op := range ops[lo:hi] {
-		if op.Return != math.MaxInt64 {
+	for _, op := range wops {
+		if in, ok := op.Input.(*winIn); op.Return != math.MaxInt64 && (!ok || !in.optional) {
 			last = max(last, op.Return)
 		}
 	}
-	return fmt.Sprintf("window of %d operations, calls from %d, returns until %d", hi-lo, ops[lo].Call, last)
+	return fmt.Sprintf("window of %d operations, calls from %d, returns until %d", len(wops), spanOf(wops)[0], last)
 }
 
 // spanOf returns the first and last call of ops.
@@ -210,13 +222,13 @@ func validityReason(op *porcupine.Operation, nslots int) string {
 			return fmt.Sprintf("the worker is invalid (%v), so the only legal output is invalid(%s)", bad, bad.Field)
 		}
 		if out.Result == spec.ResultOK {
-			return fmt.Sprintf("the handle names slot %d of %d", out.Handle.Slot, nslots)
+			return fmt.Sprintf("the handle names slot %d, which does not exist (%s)", out.Handle.Slot, slotRange(nslots))
 		}
 		return "the worker is valid, so it cannot be rejected"
 	case spec.OpLaunch, spec.OpExit, spec.OpForget:
-		return fmt.Sprintf("slot %d does not exist (%d slots)", in.Slot, nslots)
+		return fmt.Sprintf("slot %d does not exist (%s)", in.Slot, slotRange(nslots))
 	case spec.OpReinit:
-		return fmt.Sprintf("the slots in use after a re-initialization must be distinct slots of %d", nslots)
+		return fmt.Sprintf("the slots in use after a re-initialization must be distinct existing slots (%s)", slotRange(nslots))
 	}
 	return "spec.Step rejects it in every state"
 }

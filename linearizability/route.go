@@ -10,13 +10,16 @@ import (
 type route struct {
 	drop     bool // no effect and always legal: in no check at all
 	validity bool // decided by the input alone: the "validity" check
-	slot     int  // its slot's partition; -1 none; outOfRange: partition 0
+	slot     int  // its slot's partition; -1 none; outOfRange: the partition of operations naming no slot
 	global   bool // every slot partition (Reinit, Died, unknown Register)
 	count    bool // the "no-free-slot" check's projection
 }
 
-// outOfRange is the partition index of operations naming a slot that does
-// not exist: they go to partition 0, translated to slot -1 of its view.
+// outOfRange is the route of a GetPid or WaitForStartup whose handle names
+// a slot that does not exist: such operations have a partition of their
+// own, with every global operation, in which the slot they name is slot
+// -1 of the view (so STOPPED is their one legal answer, and
+// POSTMASTER_DIED once the postmaster is dead).
 const outOfRange = -2
 
 // validReinit reports whether a Reinit's list names existing, distinct
@@ -46,7 +49,7 @@ func validReinit(inUse []int, nslots int) bool {
 //   - Register ResultOK, GetPid and WaitForStartup go to the handle's slot,
 //     Launch, Exit and Forget to their slot; a Register ResultOK and a
 //     Forget also go to the count projection; a GetPid or WaitForStartup
-//     whose handle names no slot goes to partition 0, as slot -1;
+//     whose handle names no slot goes to the partition of such operations;
 //   - Register ResultNoFreeSlot goes to the count projection only;
 //   - an unknown Register of a valid worker goes to every slot and to the
 //     count projection; Reinit to every slot and the count projection; Died
@@ -114,7 +117,7 @@ func routeOf(op *Operation, nslots int) route {
 
 // inSlot reports whether r belongs to the partition of slot i.
 func (r route) inSlot(i int) bool {
-	return r.global || r.slot == i || (i == 0 && r.slot == outOfRange)
+	return r.global || r.slot == i
 }
 
 // canonicalWorker stands for every valid worker in an unknown Register's

@@ -14,25 +14,12 @@ import (
 // slotPart is one partition of the per-slot check: slot i's one-slot view
 // of the state, with the classes of cut-short operations its pool counts.
 type slotPart struct {
-	slot    int
+	slot    int // the slot, or outOfRange for the operations naming none
 	init    slotCfg
 	classes []spec.Input // translated inputs, one per pool class
 	keys    map[string]int
-}
-
-// class returns the pool class of an unknown operation's translated
-// input, adding it if new.
-func (p *slotPart) class(in spec.Input) int {
-	if in.Kind == spec.OpRegister {
-		in.Worker = canonicalWorker
-	}
-	key := classKey(in)
-	if k, ok := p.keys[key]; ok {
-		return k
-	}
-	p.keys[key] = len(p.classes)
-	p.classes = append(p.classes, in)
-	return len(p.classes) - 1
+	missing []int // outOfRange: the slots named that do not exist, in order of appearance
+	nslots  int   // outOfRange: how many slots there are
 }
 
 // slotIn is the input of an operation in a per-slot partition: the
@@ -231,14 +218,15 @@ func describeView(s spec.State, i int, p pool, classes []spec.Input) string {
 }
 
 // slotPartitions splits a history into the per-slot check's partitions,
-// one per slot with operations (partition 0 always, if any operation
-// names no slot), each a list of porcupine operations in call order whose
-// Input is a *slotIn and Metadata the *Operation. It returns the
-// partitions' descriptions too.
+// one per slot with operations, and one more for the operations whose
+// handle names no slot (see [outOfRange]) if any, each a list of
+// porcupine operations in call order whose Input is a *slotIn and
+// Metadata the *Operation. It returns the partitions' descriptions too.
 func slotPartitions(h History, nslots, static int) ([][]porcupine.Operation, []*slotPart) {
 	n := max(nslots, 1)
+	none := n // the partition of operations naming no slot
 	routes := make([]route, len(h))
-	counts := make([]int, n)
+	counts := make([]int, n+1)
 	global := 0
 	for j := range h {
 		routes[j] = routeOf(&h[j], nslots)
@@ -249,12 +237,12 @@ func slotPartitions(h History, nslots, static int) ([][]porcupine.Operation, []*
 		case r.slot >= 0:
 			counts[r.slot]++
 		case r.slot == outOfRange:
-			counts[0]++
+			counts[none]++
 		}
 	}
-	parts := make([]*slotPart, n)
-	byPart := make([][]porcupine.Operation, n)
-	for i := range n {
+	parts := make([]*slotPart, n+1)
+	byPart := make([][]porcupine.Operation, n+1)
+	for i := range n + 1 {
 		if counts[i] == 0 {
 			continue
 		}
@@ -263,16 +251,24 @@ func slotPartitions(h History, nslots, static int) ([][]porcupine.Operation, []*
 			init = spec.Init(1, 1)
 		}
 		parts[i] = &slotPart{slot: i, keys: map[string]int{}}
+		if i == none {
+			parts[i].slot, parts[i].nslots = outOfRange, nslots
+		}
 		parts[i].init = slotCfg{s: init, part: parts[i]}
 		byPart[i] = make([]porcupine.Operation, 0, counts[i]+global)
 	}
 	for j := range h {
 		r, op := routes[j], &h[j]
-		for i := range n {
-			if parts[i] == nil || !r.inSlot(i) {
+		for i := range n + 1 {
+			if parts[i] == nil || !r.inSlot(i) && !(i == none && r.slot == outOfRange) {
 				continue
 			}
-			si := &slotIn{part: parts[i], op: op, view: viewIndex(op, i), class: -1}
+			si := &slotIn{part: parts[i], op: op, view: -1, class: -1}
+			if i == none {
+				parts[i].noteMissing(op)
+			} else {
+				si.view = viewIndex(op, i)
+			}
 			if op.Output.Unknown {
 				v, _ := si.io()
 				si.class = parts[i].class(v)
@@ -283,7 +279,7 @@ func slotPartitions(h History, nslots, static int) ([][]porcupine.Operation, []*
 	}
 	var outParts [][]porcupine.Operation
 	var outMeta []*slotPart
-	for i := range n {
+	for i := range n + 1 {
 		if parts[i] != nil {
 			sortByCall(byPart[i])
 			outParts = append(outParts, byPart[i])

@@ -3,13 +3,14 @@ package linearizability
 import (
 	"errors"
 	"math"
+	"slices"
 	"sort"
-	"time"
 
 	"github.com/anishathalye/porcupine"
 )
 
-// errTimeout and errTooConcurrent end a sweep without a verdict.
+// errTimeout and errTooConcurrent end a sweep without a verdict, as
+// errMemory does.
 var (
 	errTimeout       = errors.New("linearizability: timed out")
 	errTooConcurrent = errors.New("linearizability: more than 255 kinds of operations, or 255 of one kind, in flight at once in one partition")
@@ -19,14 +20,6 @@ var (
 // equal times.
 func sortByCall(ops []porcupine.Operation) {
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Call < ops[j].Call })
-}
-
-// window is a run of operations ops[lo:hi] (in call order) between two
-// quiescent points, with the configurations the machine may be in at the
-// first one.
-type window[C any] struct {
-	lo, hi int
-	start  []C
 }
 
 // config is a configuration of the sweep: the machine's configuration and,
@@ -58,7 +51,10 @@ func (e config[C]) with(k, d int) string {
 }
 
 // pendClass is a class of interchangeable pending operations: the same
-// key, so the same effect and legality in every configuration.
+// key, so the same effect and legality in every configuration, and all
+// called before any configuration linearized one of them (see
+// [sweeper.touched]), so any of them may stand at the point where one is
+// linearized.
 type pendClass struct {
 	key string
 	rep int // an operation of the class, for its input
@@ -78,17 +74,21 @@ type pendClass struct {
 // every configuration, from which they may take effect before any later
 // operation (see [spontaneous]).
 //
-// At a quiescent point (no operation in flight) every configuration has
-// linearized everything called so far, so the history splits there: the
-// operations before and after never overlap. The sweep hands out windows
-// between such points, each with its start configurations, so porcupine
-// can check them one by one in bounded memory.
+// Just after any return, the configurations are every way the partition
+// may be at that point, each with what it has linearized of the
+// operations in flight; where they are few, the history splits there (a
+// cut): porcupine can check the operations before and the operations
+// after separately, the later ones from those configurations. At a
+// quiescent point (no operation in flight) this is the classic split, but
+// a cut needs none: a slot where operations overlap without end still
+// splits into windows of a few hundred operations, so porcupine's memory,
+// which grows with the square of a window, stays small.
 type sweeper[C any] struct {
 	m       machine[C]
 	ops     []porcupine.Operation
 	cur     []config[C]
 	classes []pendClass    // slots; n == 0 marks a free slot
-	slotOf  map[string]int // key -> slot, for pending classes
+	slotOf  map[string]int // key -> the slot new operations of that key join
 	pending int
 	seen    map[uint64][]config[C]
 }
@@ -96,21 +96,32 @@ type sweeper[C any] struct {
 // sweepResult is how a sweep ended.
 type sweepResult[C any] struct {
 	failed int       // index of the operation whose return no linearization allows, or -1
-	fail   window[C] // the smallest window around failed
-	err    error     // errTimeout, errTooConcurrent, or nil
+	fail   window[C] // a window ending just after that return
+	err    error     // errTimeout, errMemory, errTooConcurrent, or nil
+	called int       // operations called when the sweep stopped
 }
 
 // maxPendingClasses bounds the class table (lin strings hold a byte per
 // class and a count up to 255 per byte).
 const maxPendingClasses = 255
 
+// checkEvery is how many events the sweep handles between two looks at
+// its limits.
+const checkEvery = 1024
+
+// recentCuts is how many of the latest candidate cuts the sweep keeps, to
+// start a failure window a little before the failing operation.
+const recentCuts = 32
+
 // sweep runs the sweep over ops (sorted by call) from the configurations
 // init, handing each window of at least minWindow operations to emit in
-// order (the last one may be shorter). It stops early if emit returns
-// false, at the deadline (if not zero), or at the first operation whose
-// return no linearization allows.
+// order (the last one may be shorter). A window ends at a cut: just after
+// a return, where the configurations are at most [maxCutConfigs] (at a
+// quiescent point, or where the operations in flight leave few ways to
+// get there). It stops early if emit returns false, when lim says so, or
+// at the first operation whose return no linearization allows.
 func sweep[C any](m machine[C], ops []porcupine.Operation, init []C, minWindow int,
-	deadline time.Time, emit func(window[C]) bool) sweepResult[C] {
+	lim *limits, emit func(window[C]) bool) sweepResult[C] {
 	s := &sweeper[C]{m: m, ops: ops, seen: map[uint64][]config[C]{}, slotOf: map[string]int{}}
 	for _, c := range init {
 		s.cur = append(s.cur, config[C]{c: c})
@@ -129,118 +140,111 @@ func sweep[C any](m machine[C], ops []porcupine.Operation, init []C, minWindow i
 		return rets[a] < rets[b]
 	})
 	classOf := make([]uint8, len(ops))
-	winLo, winStart := 0, init
-	lastQ := 0
-	// The last quiescent points, for a failure window with some context.
-	recent := []qpoint[C]{{0, init}}
-	failed := -1
+	pos := make([]int32, len(ops)) // index in flight of each operation in flight
+	var flight []int32             // the operations called, not returned, not cut short
+	from := cutPoint[C]{idx: 0, start: slices.Clone(s.cur)}
+	// The latest candidate cuts, for a failure window with some context.
+	recent := []cutPoint[C]{from}
 	ci, ri := 0, 0
 	for events := 0; ci < len(ops) || ri < len(rets); events++ {
-		if events&1023 == 0 && !deadline.IsZero() && time.Now().After(deadline) {
-			return sweepResult[C]{failed: -1, err: errTimeout}
+		if events%checkEvery == 0 {
+			if err := lim.err(); err != nil {
+				return sweepResult[C]{failed: -1, err: err, called: ci}
+			}
 		}
 		if ci < len(ops) && (ri == len(rets) || ops[ci].Call <= ops[rets[ri]].Return) {
 			j := ci
 			ci++
 			if ops[j].Return == math.MaxInt64 {
-				if failed < 0 {
-					for k := range s.cur {
-						s.cur[k].c = m.step(s.cur[k].c, ops[j].Input)[0]
-					}
+				for k := range s.cur {
+					s.cur[k].c = m.step(s.cur[k].c, ops[j].Input)[0]
 				}
 				continue
 			}
 			k, ok := s.call(j)
 			if !ok {
-				return sweepResult[C]{failed: -1, err: errTooConcurrent}
+				return sweepResult[C]{failed: -1, err: errTooConcurrent, called: ci}
 			}
 			classOf[j] = uint8(k)
+			pos[j] = int32(len(flight))
+			flight = append(flight, int32(j))
 			continue
 		}
 		j := int(rets[ri])
 		ri++
 		k := int(classOf[j])
-		if failed < 0 {
-			s.closure(k)
-			if len(s.cur) == 0 {
-				failed = j
+		s.closure(k)
+		if len(s.cur) == 0 {
+			q := recent[0]
+			for r := len(recent) - 1; r >= 0; r-- {
+				if recent[r].idx <= j-failContext {
+					q = recent[r]
+					break
+				}
 			}
+			var open []int32
+			for _, f := range flight {
+				if int(f) != j {
+					open = append(open, f)
+				}
+			}
+			return sweepResult[C]{failed: j, fail: window[C]{lo: q.idx, hi: ci, from: q, open: open}, called: ci}
 		}
 		s.ret(k)
-		if s.pending != 0 {
+		last := flight[len(flight)-1]
+		flight[pos[j]], pos[last] = last, pos[j]
+		flight = flight[:len(flight)-1]
+		if len(s.cur) > maxCutConfigs {
 			continue
 		}
-		// A quiescent point: everything before ops[ci] has returned.
-		if failed >= 0 {
-			if lastQ > winLo && !emit(window[C]{winLo, lastQ, winStart}) {
-				return sweepResult[C]{failed: -1}
+		far := ci-from.idx >= minWindow
+		if !far && ci-recent[len(recent)-1].idx < failContext {
+			continue
+		}
+		// A cut: every configuration reachable here is known, with what it
+		// has linearized of the operations in flight.
+		here := cutPoint[C]{idx: ci, start: slices.Clone(s.cur), pend: make([]inFlight, len(flight))}
+		for i, f := range flight {
+			here.pend[i] = inFlight{idx: f, class: classOf[f]}
+		}
+		slices.SortFunc(here.pend, func(a, b inFlight) int { return int(a.idx - b.idx) })
+		if len(recent) == recentCuts {
+			recent = append(recent[:0], recent[1:]...)
+		}
+		recent = append(recent, here)
+		if far {
+			if !emit(window[C]{lo: from.idx, hi: ci, from: from, open: idxOf(here.pend)}) {
+				return sweepResult[C]{failed: -1, called: ci}
 			}
-			return sweepResult[C]{failed: failed, fail: failWindow(recent, failed, ci)}
-		}
-		starts := make([]C, len(s.cur))
-		for k := range s.cur {
-			starts[k] = s.cur[k].c
-		}
-		lastQ = ci
-		if len(recent) == cap(recent) && len(recent) >= 64 {
-			recent = append(recent[:0], recent[len(recent)-32:]...)
-		}
-		recent = append(recent, qpoint[C]{ci, starts})
-		if ci-winLo >= minWindow {
-			if !emit(window[C]{winLo, ci, winStart}) {
-				return sweepResult[C]{failed: -1}
-			}
-			winLo, winStart = ci, starts
+			from = here
 		}
 	}
-	if failed >= 0 {
-		// Only cut-short operations remain in flight: the history ends.
-		if lastQ > winLo && !emit(window[C]{winLo, lastQ, winStart}) {
-			return sweepResult[C]{failed: -1}
-		}
-		return sweepResult[C]{failed: failed, fail: failWindow(recent, failed, len(ops))}
+	if from.idx < len(ops) || len(from.pend) > 0 {
+		emit(window[C]{lo: from.idx, hi: len(ops), from: from})
 	}
-	if winLo < len(ops) {
-		emit(window[C]{winLo, len(ops), winStart})
-	}
-	return sweepResult[C]{failed: -1}
+	return sweepResult[C]{failed: -1, called: ci}
 }
 
-// qpoint is a quiescent point: the index of the next operation called
-// and the configurations there.
-type qpoint[C any] struct {
-	idx   int
-	start []C
+// idxOf returns the operations of pend.
+func idxOf(pend []inFlight) []int32 {
+	out := make([]int32, len(pend))
+	for i, p := range pend {
+		out[i] = p.idx
+	}
+	return out
 }
 
 // failContext is how many operations before the failing one a failure
-// window holds, if a quiescent point allows: enough for porcupine's view
-// to show how the partition got there.
+// window holds, if a cut allows: enough for porcupine's view to show how
+// the partition got there.
 const failContext = 16
-
-// failWindow returns the window from the latest recent quiescent point at
-// least failContext operations before the failing one (or the earliest
-// kept) to the quiescent point hi after it.
-func failWindow[C any](recent []qpoint[C], failed, hi int) window[C] {
-	q := recent[0]
-	for k := len(recent) - 1; k >= 0; k-- {
-		if recent[k].idx <= failed-failContext {
-			q = recent[k]
-			break
-		}
-	}
-	for k := len(recent) - 1; k >= 0 && q.idx > failed; k-- {
-		q = recent[k]
-	}
-	return window[C]{q.idx, hi, q.start}
-}
 
 // call adds operation j to the pending table and returns its class slot;
 // false if the table is full.
 func (s *sweeper[C]) call(j int) (int, bool) {
 	key := s.m.key(s.ops[j].Input)
 	s.pending++
-	if k, ok := s.slotOf[key]; ok {
+	if k, ok := s.slotOf[key]; ok && !s.touched(k) {
 		if s.classes[k].n == 255 {
 			return 0, false
 		}
@@ -272,9 +276,24 @@ func (s *sweeper[C]) ret(k int) {
 			s.cur[i].lin = s.cur[i].with(k, -1)
 		}
 	}
-	if s.classes[k].n--; s.classes[k].n == 0 {
+	if s.classes[k].n--; s.classes[k].n == 0 && s.slotOf[s.classes[k].key] == k {
 		delete(s.slotOf, s.classes[k].key)
 	}
+}
+
+// touched reports whether some configuration has linearized an operation
+// of class slot k. A new operation must not join such a class: the class
+// counts operations that are interchangeable at every linearization point
+// it records, and one called after that point could not have taken effect
+// there (taking it for the linearized one would pass histories with no
+// linearization). It opens a class slot of its own instead.
+func (s *sweeper[C]) touched(k int) bool {
+	for i := range s.cur {
+		if s.cur[i].count(k) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // closure replaces the configurations by those in which an operation of
@@ -333,22 +352,4 @@ func strhash(s string) uint64 {
 		h *= 1099511628211
 	}
 	return h
-}
-
-// prune drops configurations dominated by another with the same lin.
-func (s *sweeper[C]) prune(cs []config[C]) []config[C] {
-	if len(cs) < 2 || len(cs) > 64 {
-		return cs
-	}
-	out := cs[:0:0]
-outer:
-	for i, c := range cs {
-		for j, d := range cs {
-			if i != j && c.lin == d.lin && s.m.dominates(d.c, c.c) && (!s.m.dominates(c.c, d.c) || j < i) {
-				continue outer
-			}
-		}
-		out = append(out, c)
-	}
-	return out
 }
