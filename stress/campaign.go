@@ -44,6 +44,9 @@ type Options struct {
 	// started, if set, is called with the campaign once its cluster has
 	// started (tests: to kill the postmaster behind the harness's back).
 	started func(*campaign)
+	// opTimeout, if set, bounds each Register and GetPid instead of
+	// opTimeout (tests: to have every outcome cut short).
+	opTimeout time.Duration
 }
 
 // Progress is a campaign's state while it runs.
@@ -136,8 +139,9 @@ type campaign struct {
 	stopped atomic.Bool // the postmaster is SIGSTOPped
 	paused  atomic.Bool // the drivers must not register (a probe is under way)
 	probe   *prober
-	dead    atomic.Bool // the postmaster is being (or was) killed
-	exited  atomic.Bool // the postmaster exited on its own (see pollPostmaster)
+	events  chan workloadEvent // see workloadEvents
+	dead    atomic.Bool        // the postmaster is being (or was) killed
+	exited  atomic.Bool        // the postmaster exited on its own (see pollPostmaster)
 
 	pollMu    sync.Mutex
 	lastAlive uint64 // a stamp taken before the postmaster was last seen alive
@@ -158,6 +162,7 @@ type campaign struct {
 	waits          []WaitRecord
 	judged         int
 	faults         []FaultEvent
+	cuts           []CutRecord
 	died           *linearizability.Operation
 	firstViolation string
 	detectedAfter  time.Duration
@@ -190,6 +195,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if cfg.Seed == 0 {
 		cfg.Seed = NewSeed()
 	}
+	cfg = cfg.Resolve()
 	if opts.Dir == "" {
 		return nil, errors.New("stress: no run directory")
 	}
@@ -212,7 +218,8 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &campaign{cfg: cfg, opts: opts, dir: opts.Dir, clock: clock, rec: rec, work: newWorkload(&cfg)}
+	c := &campaign{cfg: cfg, opts: opts, dir: opts.Dir, clock: clock, rec: rec, work: newWorkload(&cfg),
+		events: make(chan workloadEvent, 1)}
 	var static []bgworker.Worker
 	for i := range cfg.Static {
 		static = append(static, cfg.Static[i].worker(0))
@@ -277,17 +284,18 @@ func (c *campaign) run(parent context.Context) (*Result, error) {
 	c.probe = &prober{d: &driver{c: c, n: c.cfg.Backends + 1, careful: true,
 		rng: rand.New(rand.NewPCG(seed, uint64(c.cfg.Backends+1)))}}
 	if c.cfg.Faults.StopPostmaster.Every > 0 && c.cfg.Faults.StopPostmaster.Probe {
-		if err := c.probe.d.connect(ctx); err != nil {
+		if err := c.probe.d.connect(ctx); err != nil && ctx.Err() == nil {
 			cancel()
 			c.cl.Stop(context.Background())
 			return nil, err
-		}
+		} // cut short by the campaign's end: the campaign ends at once
 	}
 	frng := rand.New(rand.NewPCG(seed, 0))
 	sched := schedule(&c.cfg, frng)
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); fail(c.injectFaults(ctx, sched, frng)) }()
 	go func() { defer wg.Done(); fail(c.monitor(ctx)) }()
+	go func() { defer wg.Done(); c.workloadEvents(ctx) }()
 
 	// End at the duration, or (grace after) the postmaster's death.
 	end := time.NewTimer(c.cfg.Duration.D())
@@ -352,12 +360,15 @@ func (c *campaign) finish(elapsed time.Duration, interrupted bool) (*Result, err
 		return nil, err
 	}
 	c.mu.Lock()
-	waits, faults := c.waits, c.faults
+	waits, faults, cuts := c.waits, c.faults, c.cuts
 	c.mu.Unlock()
 	if err := writeWaits(filepath.Join(c.dir, WaitsFile), waits); err != nil {
 		return nil, err
 	}
 	if err := writeJSONLines(filepath.Join(c.dir, FaultsFile), faults); err != nil {
+		return nil, err
+	}
+	if err := writeJSONLines(filepath.Join(c.dir, CutsFile), cuts); err != nil {
 		return nil, err
 	}
 	res := &Result{Config: c.cfg, Dir: c.dir, Elapsed: elapsed, Ops: int(c.ops.Load()), Records: len(recs),
@@ -377,7 +388,7 @@ func (c *campaign) finish(elapsed time.Duration, interrupted bool) (*Result, err
 	}
 	c.errMu.Unlock()
 	stop := stopVerdict(stopErr, left)
-	if err := writeStopCheck(filepath.Join(c.dir, StopFile), stop); err != nil {
+	if err := writeStopCheck(filepath.Join(c.dir, StopFile), stop, ranFor{elapsed, interrupted}); err != nil {
 		return nil, err
 	}
 	if err := SealRunDir(c.dir); err != nil {
@@ -405,6 +416,13 @@ func (c *campaign) addWait(w WaitRecord, end time.Time) {
 	w.Mid = c.stamps.at(end.Add(-c.cfg.Check.WaitGrace.D()))
 	c.mu.Lock()
 	c.waits = append(c.waits, w)
+	c.mu.Unlock()
+}
+
+// noteCut keeps the record of an operation cut short.
+func (c *campaign) noteCut(r CutRecord) {
+	c.mu.Lock()
+	c.cuts = append(c.cuts, r)
 	c.mu.Unlock()
 }
 

@@ -43,6 +43,9 @@ type CheckOptions struct {
 	// and number of static workers (from campaign.json and the record
 	// log). Without either, Slots is 8 and Static 0.
 	Slots, Static int
+	// Waive adds kinds of outcome the coverage check does not require to
+	// the run's own check.waive.
+	Waive []CoverKind
 }
 
 // input is what a check runs on.
@@ -55,7 +58,10 @@ type input struct {
 	recsPath string
 	tornRecs bool
 	waits    []WaitRecord
+	faults   []FaultEvent
+	cuts     []CutRecord // nil: no cuts file (not a run directory)
 	stop     *CheckResult
+	ran      ranFor
 	exit     *PostmasterExit
 	cfg      *Config
 	slots    int
@@ -124,15 +130,21 @@ func CheckDir(dir string, opts CheckOptions) (*Verdict, error) {
 	if in.waits, err = ReadWaits(filepath.Join(dir, WaitsFile)); err != nil {
 		return nil, err
 	}
+	if in.faults, err = readJSONLines[FaultEvent](filepath.Join(dir, FaultsFile)); err != nil {
+		return nil, err
+	}
+	if in.cuts, err = readJSONLines[CutRecord](filepath.Join(dir, CutsFile)); err != nil {
+		return nil, err
+	}
 	path = filepath.Join(dir, StopFile)
 	if data, err = safefile.ReadFile(path); err != nil {
 		return nil, fmt.Errorf("stress: %w", err)
 	}
-	r, err := decodeStopCheck(path, data)
+	r, ran, err := decodeStopCheck(path, data)
 	if err != nil {
 		return nil, err
 	}
-	in.stop = &r
+	in.stop, in.ran = &r, ran
 	e, err := readPostmasterExit(filepath.Join(dir, PostmasterExitFile))
 	if err != nil {
 		return nil, err
@@ -265,7 +277,11 @@ func (in *input) wholeRecords(died *linearizability.Operation) error {
 		return fmt.Errorf("stress: %s: %w: its last line is cut in the middle of a record, and the postmaster was not killed",
 			in.recsPath, ErrIncompleteRun)
 	}
-	if n := len(in.recs); n == 0 || in.recs[n-1].Kind != postmaster.RecordShutdownDone {
+	n := len(in.recs)
+	if n > 0 && in.recs[n-1].Kind == postmaster.RecordDeathPipeClosed {
+		n-- // logged after shutdown-done, as the pipe closes
+	}
+	if n == 0 || in.recs[n-1].Kind != postmaster.RecordShutdownDone {
 		return fmt.Errorf("stress: %s: %w: it does not end with %s, and the postmaster was not killed: records are missing at its end",
 			in.recsPath, ErrIncompleteRun, postmaster.RecordShutdownDone)
 	}
@@ -338,6 +354,17 @@ func (in *input) check(opts CheckOptions) (*Verdict, error) {
 		v.Waiters = JudgeWaits(in.waits, in.recs, died)
 		v.Checks = append(v.Checks, waitersResult(len(in.waits), v.Waiters))
 	}
+	if in.cuts != nil {
+		v.Checks = append(v.Checks, recordingResult(in.h, in.cuts, in.faults, in.recs, died))
+	}
+	v.Coverage = measureCoverage(in.h, in.recs, in.slots, in.static)
+	if in.cfg != nil {
+		reach := in.cfg.Reachable()
+		if in.ran.interrupted {
+			reach = in.cfg.reachable(in.ran.d)
+		}
+		v.Checks = append(v.Checks, coverageResult(v.Coverage, reach, append(in.cfg.Check.Waive, opts.Waive...)))
+	}
 	if in.stop != nil {
 		v.Checks = append(v.Checks, *in.stop)
 	}
@@ -393,15 +420,24 @@ func deathCut(h linearizability.History, recs []postmaster.Record) linearizabili
 	return out
 }
 
-// stopJSON is the stop check in stop.json.
+// stopJSON is stop.json: the stop check, and how long the workload ran
+// (less than its duration if the campaign was interrupted).
 type stopJSON struct {
-	Outcome string `json:"outcome"`
-	Summary string `json:"summary"`
-	Detail  string `json:"detail,omitempty"`
+	Outcome     string        `json:"outcome"`
+	Summary     string        `json:"summary"`
+	Detail      string        `json:"detail,omitempty"`
+	Ran         time.Duration `json:"ran_ns"`
+	Interrupted bool          `json:"interrupted,omitempty"`
 }
 
-func writeStopCheck(path string, r CheckResult) error {
-	b, err := json.MarshalIndent(stopJSON{r.Outcome.String(), r.Summary, r.Detail}, "", "  ")
+// ranFor is how long a campaign's workload ran, as stop.json says.
+type ranFor struct {
+	d           time.Duration
+	interrupted bool
+}
+
+func writeStopCheck(path string, r CheckResult, ran ranFor) error {
+	b, err := json.MarshalIndent(stopJSON{r.Outcome.String(), r.Summary, r.Detail, ran.d, ran.interrupted}, "", "  ")
 	if err == nil {
 		err = os.WriteFile(path, append(b, '\n'), 0o600)
 	}
@@ -413,11 +449,12 @@ func writeStopCheck(path string, r CheckResult) error {
 
 // decodeStopCheck decodes stop.json (path, for errors): a refused file is
 // a *ConfigError naming the line.
-func decodeStopCheck(path string, data []byte) (CheckResult, error) {
+func decodeStopCheck(path string, data []byte) (CheckResult, ranFor, error) {
 	var j stopJSON
 	if err := decodeStrict(data, &j); err != nil {
-		return CheckResult{}, inFile(path, data, err)
+		return CheckResult{}, ranFor{}, inFile(path, data, err)
 	}
+	ran := ranFor{j.Ran, j.Interrupted}
 	r := CheckResult{Name: CheckStop, Summary: j.Summary + " (recorded by the campaign)", Detail: j.Detail}
 	switch j.Outcome {
 	case Pass.String():
@@ -425,8 +462,8 @@ func decodeStopCheck(path string, data []byte) (CheckResult, error) {
 	case Fail.String():
 		r.Outcome = Fail
 	default:
-		return CheckResult{}, &ConfigError{File: path, Line: jsonpos.FieldLine(data, "outcome"), Field: "outcome",
+		return CheckResult{}, ranFor{}, &ConfigError{File: path, Line: jsonpos.FieldLine(data, "outcome"), Field: "outcome",
 			Err: fmt.Errorf("want %q or %q, got %q", Pass, Fail, j.Outcome)}
 	}
-	return r, nil
+	return r, ran, nil
 }

@@ -93,6 +93,8 @@ type Config struct {
 	Faults Faults `json:"faults"`
 	// Check configures the verdicts.
 	Check CheckConfig `json:"check"`
+	// Vary is what the seed varies (see [Config.Resolve]).
+	Vary Vary `json:"vary"`
 }
 
 // Workload is the backends' mix of operations.
@@ -124,6 +126,30 @@ type Workload struct {
 	// failed spawn): a wait that times out is judged (see the waiters
 	// check).
 	WaitTimeout Duration `json:"wait_timeout"`
+	// FillEvery is about how often (uniformly between half and one and a
+	// half times it) a bulk backend registers transient workers until it
+	// is told "no free slot" (at most slots + 1 tries), so that every
+	// slot is taken and the refusal is decided; 0 turns fills off.
+	FillEvery Duration `json:"fill_every"`
+	// BackendExitEvery is about how often a bulk backend exits normally
+	// (code 0) and is replaced by a fresh one, with its registrations
+	// alive, so that the postmaster's handling of a registrant that left
+	// is judged while the campaign runs; 0 turns it off.
+	BackendExitEvery Duration `json:"backend_exit_every"`
+}
+
+// Vary says what [Config.Resolve] draws afresh from the seed, so that
+// campaigns with different seeds run different clusters.
+type Vary struct {
+	// Static replaces the static workers by none, one, or several
+	// (copies of the first, with their own names and restart times).
+	Static bool `json:"static"`
+	// Slots makes max_worker_processes scarce (about as many dynamic
+	// slots as backends) or plentiful (about three times as many).
+	Slots bool `json:"slots"`
+	// RestartTimes draws the restart_time of every static and permanent
+	// worker that restarts within a minute from 0, 1 and 3 s.
+	RestartTimes bool `json:"restart_times"`
 }
 
 // WorkerSpec is a worker definition in the configuration.
@@ -236,6 +262,9 @@ type CheckConfig struct {
 	// StopOnViolation ends the campaign at the first violation found
 	// while it runs.
 	StopOnViolation bool `json:"stop_on_violation"`
+	// Waive lists the kinds of outcome ([CoverKind]) the coverage check
+	// does not require, though the configuration can reach them.
+	Waive []CoverKind `json:"waive"`
 }
 
 // DefaultConfig returns the embedded default configuration

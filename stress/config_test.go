@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -176,18 +177,53 @@ func TestSetFaultsRefusesBadLists(t *testing.T) {
 func TestReproCommand(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Seed = 42
+	cfg = cfg.Resolve() // as Run runs it
 	if got := ReproCommand(cfg, "out"); got != "bgw stress -seed 42" {
 		t.Errorf("default: %q", got)
 	}
-	cfg.Flaw, cfg.Duration, cfg.Slots = "silent-forget", Duration(5*time.Second), 4
-	cfg.SetFaults("fail-spawns,postmaster-death")
-	want := "bgw stress -seed 42 -duration 5s -slots 4 -faults fail-spawns,postmaster-death -flaw silent-forget"
-	if got := ReproCommand(cfg, "out"); got != want {
+	flagged := DefaultConfig()
+	flagged.Seed, flagged.Flaw, flagged.Duration = 42, "silent-forget", Duration(5*time.Second)
+	flagged.SetFaults("fail-spawns,postmaster-death")
+	if got, want := ReproCommand(flagged.Resolve(), "out"), "bgw stress -seed 42 -duration 5s -faults fail-spawns,postmaster-death -flaw silent-forget"; got != want {
 		t.Errorf("flags:\n got %q\nwant %q", got, want)
 	}
-	cfg.Workload.Think = Duration(time.Second)
-	if got := ReproCommand(cfg, "out"); got != "bgw stress -config out/campaign.json" {
+	flagged.Slots, flagged.Vary.Slots = 4, false // -slots 4
+	want := "bgw stress -seed 42 -duration 5s -faults fail-spawns,postmaster-death -flaw silent-forget -slots 4"
+	if got := ReproCommand(flagged.Resolve(), "out"); got != want {
+		t.Errorf("flags:\n got %q\nwant %q", got, want)
+	}
+	flagged.Workload.Think = Duration(time.Second)
+	if got := ReproCommand(flagged.Resolve(), "my out"); got != "bgw stress -config 'my out/campaign.json'" {
 		t.Errorf("config: %q", got)
+	}
+}
+
+// TestResolve: a seed's variant is the same every time, resolves to
+// itself, and the seeds give every kind of variant.
+func TestResolve(t *testing.T) {
+	statics, scarce, plentiful := map[int]bool{}, 0, 0
+	for seed := int64(1); seed <= 60; seed++ {
+		c := DefaultConfig()
+		c.Seed = seed
+		r := c.Resolve()
+		if !reflect.DeepEqual(r, c.Resolve()) || !reflect.DeepEqual(r.Resolve(), r) {
+			t.Fatalf("seed %d: Resolve is not a function of the seed, or not idempotent", seed)
+		}
+		if err := r.Validate(); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		if !reflect.DeepEqual(c, func() Config { d := DefaultConfig(); d.Seed = seed; return d }()) {
+			t.Fatalf("seed %d: Resolve changed the configuration it was called on", seed)
+		}
+		statics[len(r.Static)] = true
+		if dyn := r.Slots - len(r.Static) - min(len(r.Permanent), r.Backends); dyn <= r.Backends+1 {
+			scarce++
+		} else {
+			plentiful++
+		}
+	}
+	if !statics[0] || !statics[1] || !(statics[2] || statics[3]) || scarce == 0 || plentiful == 0 {
+		t.Errorf("60 seeds gave static worker counts %v, %d scarce and %d plentiful", statics, scarce, plentiful)
 	}
 }
 

@@ -150,6 +150,7 @@ func testdataConfig(name string, seed int64, f string) Config {
 	cfg.Workload.Think = Duration(15 * time.Millisecond)
 	cfg.Faults.StopPostmaster.Every = Duration(1500 * time.Millisecond)
 	cfg.Check.LinInterval = Duration(time.Second)
+	cfg.Vary = Vary{} // small and alike: the flaws' runs and the clean ones
 	if f == "" {
 		cfg.Duration = Duration(3 * time.Second)
 	}

@@ -21,13 +21,25 @@
 // [Registry], which the harness and every re-executed process share: a
 // program calls cluster.Main(stress.Registry()) first.
 //
+// Besides their mix, bulk drivers are asked, each about every
+// [Workload.FillEvery], to register until "no free slot" (so every slot
+// is taken), and about every [Workload.BackendExitEvery], to have their
+// backend exit normally with its registrations alive and connect a fresh
+// one; handles go into a pool every backend reads from, so backends ask
+// about each other's workers, departed and recycled ones included.
+// [Config.Resolve] draws from the seed what [Config.Vary] names: the
+// static workers (none, one, several), scarce or plentiful slots, and
+// restart times.
+//
 // Faults come from a seeded schedule ([Faults]): kill -9 of a running
 // worker (one with SHMEM_ACCESS restarts the cluster) and of a backend
 // (always a crash restart), injected spawn failures
 // (cluster.FailSpawns), SIGSTOP/SIGCONT of the postmaster (with the
 // lost-wakeup probe of [StopFaults]), and, if enabled, the postmaster's
-// death, which ends the campaign. After a crash restart the drivers
-// connect fresh backends. The campaign ends after [Config.Duration] with
+// death, which ends the campaign (the postmaster is stopped first, while
+// the probe registers a worker and waits for it, so that a wait answers
+// POSTMASTER_DIED). After a crash restart the drivers connect fresh
+// backends. The campaign ends after [Config.Duration] with
 // an orderly Stop, or at the first violation found while it runs
 // ([CheckConfig.StopOnViolation]).
 //
@@ -52,7 +64,8 @@
 //
 // [CheckDir] checks a run directory and returns a [Verdict] with one
 // [CheckResult] per check ([CheckLinearizability], [CheckPolicy],
-// [CheckWaiters], [CheckStop], [CheckPostmaster]); `bgw check` calls it, and so does [Run]
+// [CheckWaiters], [CheckRecording], [CheckCoverage], [CheckStop],
+// [CheckPostmaster]); `bgw check` calls it, and so does [Run]
 // at the end, so a saved directory is re-checked exactly as it was
 // checked. A check that cannot decide (the linearizability check's
 // timeout) is [Undecided], never a pass. [JudgeWaits] is the waiters
@@ -61,6 +74,15 @@
 // is a waiter left waiting. While a campaign runs, the policy and the
 // waiters are checked every [CheckConfig.Interval] and linearizability
 // every [CheckConfig.LinInterval] on a sound snapshot of the histories.
+//
+// The gate never passes on nothing. The driver records what each call
+// returned, as it returned it; an outcome it cannot know is recorded
+// unknown with its cause in [CutsFile], and [CheckRecording] is Undecided
+// unless the run shows why (a kill, a crash restart, the postmaster's
+// death, the campaign's end). [Coverage] counts what the run decided, by
+// [CoverKind]; a run that leaves undecided a kind its configuration can
+// reach ([Config.Reachable]) is vacuous: [CheckCoverage] is Undecided
+// and names the kind, unless check.waive waives it.
 //
 // The harness watches the postmaster's process too: one that exits on its
 // own while the campaign runs (a panic, a fatal error, a stray signal) is

@@ -121,6 +121,17 @@ func (d *driver) step(ctx context.Context) error {
 	if d.careful {
 		return d.carefulRound(ctx)
 	}
+	switch ev := d.c.takeEvent(); {
+	case ev == eventFill && d.c.paused.Load():
+		select { // a probe wants no registrations now: later
+		case d.c.events <- ev:
+		default: // another event is pending: drop this one
+		}
+	case ev == eventFill:
+		return d.fill(ctx)
+	case ev == eventBackendExit:
+		return d.exitBackend(ctx)
+	}
 	w := &d.c.cfg.Workload
 	x := d.rng.Float64() * (w.Register + w.GetPid + w.WaitForStartup)
 	switch {
@@ -206,6 +217,15 @@ func (d *driver) carefulRound(ctx context.Context) error {
 // carefulPoll is how often a careful client polls its running worker.
 const carefulPoll = 20 * time.Millisecond
 
+// opBound is the bound on a Register or a GetPid: opTimeout, unless a
+// test set another.
+func (c *campaign) opBound() time.Duration {
+	if c.opts.opTimeout > 0 {
+		return c.opts.opTimeout
+	}
+	return opTimeout
+}
+
 // opContext bounds one operation.
 func opContext(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, d)
@@ -215,15 +235,17 @@ func opContext(ctx context.Context, d time.Duration) (context.Context, context.C
 // error and with a connection left (d.be != nil).
 func (d *driver) register(ctx context.Context, def bgworker.Worker) (ownHandle, spec.Result, error) {
 	sw := specWorker(def, int32(d.be.Pid()))
-	octx, cancel := opContext(ctx, opTimeout)
+	octx, cancel := opContext(ctx, d.c.opBound())
 	defer cancel()
 	p := d.st.begin(spec.Input{Kind: spec.OpRegister, Worker: sw})
 	h, err := d.be.Register(octx, def)
 	ret := linearizability.Stamp(d.c.clock.Stamp())
+	// Record what the call returned, as it returned it: a nil error is a
+	// registration, whatever the handle holds.
 	var out spec.Output
 	var ie *bgworker.InvalidError
 	switch {
-	case h.Generation != 0: // registered (perhaps the postmaster could not be signalled)
+	case err == nil || errors.Is(err, bgworker.ErrNotSignalled):
 		out = spec.Output{Result: spec.ResultOK, Handle: implspec.Handle(h)}
 	case errors.Is(err, bgworker.ErrNoFreeSlot):
 		out = spec.Output{Result: spec.ResultNoFreeSlot}
@@ -231,7 +253,7 @@ func (d *driver) register(ctx context.Context, def bgworker.Worker) (ownHandle, 
 		out = spec.Output{Result: spec.ResultInvalid, Invalid: spec.Field(strings.TrimPrefix(string(ie.Field), "bgw_"))}
 	default:
 		d.noteTimeout(ctx, err)
-		return ownHandle{}, 0, d.lost(p, err)
+		return ownHandle{}, 0, d.lost(ctx, p, err)
 	}
 	if werr := d.st.finish(p, out, ret); werr != nil {
 		return ownHandle{}, 0, werr
@@ -252,15 +274,18 @@ func (d *driver) register(ctx context.Context, def bgworker.Worker) (ownHandle, 
 // getPid runs GetPid(h) and returns the status (meaningful only without
 // an error and with a connection left).
 func (d *driver) getPid(ctx context.Context, h bgworker.Handle) (spec.Status, error) {
-	octx, cancel := opContext(ctx, opTimeout)
+	octx, cancel := opContext(ctx, d.c.opBound())
 	defer cancel()
 	p := d.st.begin(spec.Input{Kind: spec.OpGetPid, Handle: implspec.Handle(h)})
 	st, err := d.be.GetPid(octx, h)
 	ret := linearizability.Stamp(d.c.clock.Stamp())
-	out, ok := specStatus(st)
-	if err != nil || !ok {
+	if err != nil {
 		d.noteTimeout(ctx, err)
-		return 0, d.lost(p, err)
+		return 0, d.lost(ctx, p, err)
+	}
+	out, err := specStatus(st)
+	if err != nil {
+		return 0, d.lost(ctx, p, err)
 	}
 	d.c.ops.Add(1)
 	return out.Status, d.st.finish(p, out, ret)
@@ -292,8 +317,11 @@ func (d *driver) waitStatus(ctx context.Context, oh ownHandle) (spec.Status, err
 	d.cur = nil
 	reported := wi.reported
 	d.mu.Unlock()
-	out, ok := specStatus(st)
-	if err == nil && ok {
+	var out spec.Output
+	if err == nil {
+		out, err = specStatus(st)
+	}
+	if err == nil {
 		d.c.ops.Add(1)
 		return out.Status, d.st.finish(p, out, ret)
 	}
@@ -310,7 +338,7 @@ func (d *driver) waitStatus(ctx context.Context, oh ownHandle) (spec.Status, err
 			d.c.addWait(wi.rec, end)
 		}
 	}
-	return 0, d.lost(p, err)
+	return 0, d.lost(ctx, p, err)
 }
 
 // noteTimeout counts an operation that hit its own bound (opTimeout), not
@@ -321,9 +349,13 @@ func (d *driver) noteTimeout(ctx context.Context, err error) {
 	}
 }
 
-// lost records p as cut short by err; if err broke the connection, the
-// driver will connect a fresh backend.
-func (d *driver) lost(p *pendingOp, err error) error {
+// lost records p as cut short by err, with the cause the recording check
+// judges ([CutRecord]); if err broke the connection, the driver will
+// connect a fresh backend. ctx is the campaign's.
+func (d *driver) lost(ctx context.Context, p *pendingOp, err error) error {
+	d.c.noteCut(CutRecord{Process: p.op.Process, Client: p.op.Client, Op: p.op.Input.Kind.String(), Call: uint64(p.op.Call),
+		At: d.c.clock.Stamp(), Pid: d.backendPid(), Cause: cutCause(ctx, err, p.op.Input.Kind == spec.OpWaitForStartup),
+		Error: err.Error()})
 	werr := d.st.cut(p)
 	if errors.Is(err, cluster.ErrBackendClosed) || errors.Is(err, context.Canceled) {
 		d.disconnect()
@@ -355,18 +387,22 @@ func specWorker(w bgworker.Worker, notify int32) spec.Worker {
 	return sw
 }
 
-// specStatus converts a status; false for one the specification does not
-// know (the cluster's decoder refuses those, so it does not happen).
-func specStatus(st bgworker.PidStatus) (spec.Output, bool) {
+// specStatus converts a status as the backend returned it; a status the
+// specification does not know, or a pid where its status takes none, is
+// an error: an outcome the history cannot represent.
+func specStatus(st bgworker.PidStatus) (spec.Output, error) {
 	s, ok := implspec.Status(st.Status)
-	if !ok {
-		return spec.Output{}, false
+	switch {
+	case !ok:
+		return spec.Output{}, fmt.Errorf("stress: recording: status %v: not one the specification knows", st.Status)
+	case s != spec.Started && st.Pid != 0:
+		return spec.Output{}, fmt.Errorf("stress: recording: status %v with pid %d: the specification's %v has no pid", st.Status, st.Pid, s)
 	}
 	out := spec.Output{Status: s}
 	if s == spec.Started {
 		out.Pid = spec.Pid(st.Pid)
 	}
-	return out, true
+	return out, nil
 }
 
 // sleepCtx sleeps d or until ctx ends.

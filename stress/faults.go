@@ -146,6 +146,8 @@ type FaultEvent struct {
 	// Stamp is a clock reading taken just before the fault.
 	Stamp uint64    `json:"stamp"`
 	Kind  FaultKind `json:"kind"`
+	// Pid is the process a kill fault chose, 0 for the other faults.
+	Pid int `json:"pid,omitempty"`
 	// Detail says what was done ("pid 4242 (worker \"t3-b1\", slot 4)"),
 	// or why nothing was ("no running worker").
 	Detail string `json:"detail"`
@@ -165,9 +167,9 @@ func (c *campaign) injectFaults(ctx context.Context, sched []fault, rng *rand.Ra
 		var err error
 		switch f.kind {
 		case FaultKillWorker:
-			ev.Detail, ev.Done = c.killWorker(rng)
+			ev.Detail, ev.Pid, ev.Done = c.killWorker(rng)
 		case FaultKillBackend:
-			ev.Detail, ev.Done = c.killBackend(rng)
+			ev.Detail, ev.Pid, ev.Done = c.killBackend(rng)
 		case FaultFailSpawns:
 			n := 1 + rng.IntN(c.cfg.Faults.FailSpawns.Max)
 			ev.Detail, ev.Done = fmt.Sprintf("next %d spawns fail", n), true
@@ -204,8 +206,9 @@ func (c *campaign) injectFaults(ctx context.Context, sched []fault, rng *rand.Ra
 				ev.Detail += "; probe: " + what
 			}
 		case FaultPostmasterDeath:
-			ev.Detail, ev.Done = "kill -9 of the postmaster", true
-			err = c.killPostmaster()
+			var what string
+			what, err = c.killPostmaster(ctx)
+			ev.Detail, ev.Done = "kill -9 of the postmaster"+what, true
 		}
 		c.noteFault(ev)
 		if err != nil && c.postmasterGone() {
@@ -221,11 +224,11 @@ func (c *campaign) injectFaults(ctx context.Context, sched []fault, rng *rand.Ra
 // killWorker kills a running worker, chosen among those the record log
 // shows running, after checking that the pid is still the postmaster's
 // child.
-func (c *campaign) killWorker(rng *rand.Rand) (string, bool) {
+func (c *campaign) killWorker(rng *rand.Rand) (string, int, bool) {
 	c.mu.Lock()
 	if err := c.tail.poll(); err != nil {
 		c.mu.Unlock()
-		return "record log: " + err.Error(), false
+		return "record log: " + err.Error(), 0, false
 	}
 	pids := make([]int32, 0, len(c.tail.workers))
 	for pid := range c.tail.workers {
@@ -240,17 +243,17 @@ func (c *campaign) killWorker(rng *rand.Rand) (string, bool) {
 	}
 	c.mu.Unlock()
 	if pid == 0 {
-		return "no running worker", false
+		return "no running worker", 0, false
 	}
 	what := fmt.Sprintf("worker pid %d (%q, slot %d, shmem %v)", pid, info.name, info.slot, info.shmem)
 	if err := c.killChild(int(pid)); err != nil {
-		return what + ": " + err.Error(), false
+		return what + ": " + err.Error(), int(pid), false
 	}
-	return what, true
+	return what, int(pid), true
 }
 
 // killBackend kills one of the drivers' backends.
-func (c *campaign) killBackend(rng *rand.Rand) (string, bool) {
+func (c *campaign) killBackend(rng *rand.Rand) (string, int, bool) {
 	var pids []int
 	for _, d := range c.drivers {
 		if pid := d.backendPid(); pid > 0 {
@@ -258,14 +261,14 @@ func (c *campaign) killBackend(rng *rand.Rand) (string, bool) {
 		}
 	}
 	if len(pids) == 0 {
-		return "no backend connected", false
+		return "no backend connected", 0, false
 	}
 	pid := pids[rng.IntN(len(pids))]
 	what := fmt.Sprintf("backend pid %d", pid)
 	if err := c.killChild(pid); err != nil {
-		return what + ": " + err.Error(), false
+		return what + ": " + err.Error(), pid, false
 	}
-	return what, true
+	return what, pid, true
 }
 
 // killChild sends SIGKILL to pid if it is a live child of the postmaster
@@ -303,23 +306,34 @@ func (c *campaign) stopPostmaster(d time.Duration, during func() string) (string
 
 // killPostmaster kills the postmaster and records its death as the
 // harness's Died operation: called before the kill, returning once the
-// postmaster is seen dead (a zombie, or gone).
-func (c *campaign) killPostmaster() error {
-	st, err := c.rec.open("harness", "harness", harnessClient)
+// postmaster is seen dead (a zombie, or gone). It kills it while a
+// backend waits for a worker that cannot have started: the postmaster is
+// stopped first, the probe registers a worker (which a stopped postmaster
+// cannot adopt) and waits for it, so that one wait must answer
+// POSTMASTER_DIED. Without the probe's backend, it waits up to a second
+// for any wait in flight.
+func (c *campaign) killPostmaster(ctx context.Context) (what string, err error) {
+	st, err := c.rec.open(harnessProcess, harnessProcess, harnessClient)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer st.close()
-	// Kill it while a backend waits for a worker, if one does within a
-	// second: that wait must answer POSTMASTER_DIED.
+	pm := c.cl.PostmasterPid()
+	for deadline := time.Now().Add(3 * time.Second); !c.probe.idle() && time.Now().Before(deadline) && ctx.Err() == nil; {
+		time.Sleep(10 * time.Millisecond) // a stop's probe, waiting or polling
+	}
+	if !c.probe.idle() { // its backend is in use: prepare must not touch it
+		what = "; the probe was busy"
+	} else if what, err = c.stopForDeath(ctx, pm); err != nil {
+		return what, err
+	}
 	for deadline := time.Now().Add(time.Second); time.Now().Before(deadline) && !c.waiting(); {
 		time.Sleep(time.Millisecond)
 	}
-	pm := c.cl.PostmasterPid()
 	c.dead.Store(true) // from now on, a backend or a connection lost is expected
 	p := st.begin(spec.Input{Kind: spec.OpDied})
 	if err := c.cl.Kill(); err != nil {
-		return err
+		return what, err
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -327,29 +341,76 @@ func (c *campaign) killPostmaster() error {
 			break
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("postmaster %d still alive 5s after SIGKILL", pm)
+			return what, fmt.Errorf("postmaster %d still alive 5s after SIGKILL", pm)
 		}
 		time.Sleep(time.Millisecond)
 	}
 	op, err := st.end(p, spec.Output{})
 	if err != nil {
-		return err
+		return what, err
 	}
 	c.mu.Lock()
 	c.died = &op
 	c.mu.Unlock()
-	return nil
+	return what, nil
+}
+
+// deathTries bounds how often stopForDeath stops the postmaster to find
+// a free slot for the probe.
+const deathTries = 20
+
+// stopForDeath stops the postmaster with the probe waiting for a worker
+// it registered meanwhile, which the stopped postmaster cannot adopt. The
+// drivers stop registering, so that slots free up. While the probe finds
+// no free slot or has no backend (a crash restart ended it), the
+// postmaster is continued for a quiet spell (the probe connects a fresh
+// backend) and stopped again, deathTries times at most. It returns with
+// the postmaster stopped, the probe waiting if it could; the probe must
+// be idle.
+func (c *campaign) stopForDeath(ctx context.Context, pm int) (what string, err error) {
+	c.paused.Store(true)
+	defer c.paused.Store(false)
+	quiet := max(c.cfg.Faults.StopPostmaster.Quiet.D(), 50*time.Millisecond)
+	for try := 1; try <= deathTries && ctx.Err() == nil; try++ {
+		sleepCtx(ctx, quiet)
+		if err := c.probe.prepare(ctx); err != nil || c.probe.d.be == nil {
+			what = fmt.Sprintf("; try %d: the probe has no backend (%v)", try, err)
+			continue
+		}
+		if err := proc.Kill(pm, syscall.SIGSTOP); err != nil {
+			return what, err
+		}
+		c.stopped.Store(true)
+		what = fmt.Sprintf("; stopped, try %d, probe: %s", try, c.probe.start(ctx))
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline) && !c.probe.d.waiting() && !c.probe.idle(); {
+			time.Sleep(time.Millisecond)
+		}
+		if c.probe.d.waiting() {
+			return what, nil
+		}
+		c.stopped.Store(false)
+		if err := proc.Kill(pm, syscall.SIGCONT); err != nil {
+			return what, err
+		}
+		for deadline := time.Now().Add(time.Second); time.Now().Before(deadline) && !c.probe.idle(); {
+			time.Sleep(time.Millisecond) // the probe's registration, cut short, is done
+		}
+	}
+	if err := proc.Kill(pm, syscall.SIGSTOP); err != nil {
+		return what, err
+	}
+	c.stopped.Store(true)
+	return what, nil
+}
+
+// waiting reports whether the driver has a wait in flight.
+func (d *driver) waiting() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cur != nil
 }
 
 // waiting reports whether a driver (or the probe) has a wait in flight.
 func (c *campaign) waiting() bool {
-	for _, d := range append(c.drivers[:len(c.drivers):len(c.drivers)], c.probe.d) {
-		d.mu.Lock()
-		w := d.cur != nil
-		d.mu.Unlock()
-		if w {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(append(c.drivers[:len(c.drivers):len(c.drivers)], c.probe.d), (*driver).waiting)
 }

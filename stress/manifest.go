@@ -50,7 +50,7 @@ type manifestPart struct {
 
 // requiredParts are the files every finished run directory has, besides
 // at least one history file in [HistoryDir].
-var requiredParts = []string{CampaignFile, RecordsFile, WaitsFile, FaultsFile, StopFile, PostmasterExitFile}
+var requiredParts = []string{CampaignFile, RecordsFile, WaitsFile, FaultsFile, CutsFile, StopFile, PostmasterExitFile}
 
 // SealRunDir writes dir's [ManifestFile]: every regular file under dir
 // (but the manifest itself), with its size and SHA-256. [Run] calls it

@@ -22,9 +22,13 @@ const (
 	postmasterClient = harnessClient + 1
 )
 
-// postmasterProcess is the process name of the postmaster's operations,
-// which [PostmasterHistory] derives from the record log.
-const postmasterProcess = "postmaster"
+// Process names of the operations that are not a backend's: the
+// postmaster's, which [PostmasterHistory] derives from the record log,
+// and the harness's (the postmaster's death).
+const (
+	postmasterProcess = "postmaster"
+	harnessProcess    = "harness"
+)
 
 // HistoryDir is the run directory's subdirectory holding the histories:
 // one JSON lines file per backend process ("b7.jsonl") and the harness's

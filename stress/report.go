@@ -1,15 +1,18 @@
 package stress
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"time"
 
+	"bgwmodel/internal/safefile"
 	"bgwmodel/internal/shellquote"
 )
 
@@ -40,6 +43,38 @@ func writeConfig(path string, cfg *Config) error {
 	return nil
 }
 
+// readJSONLines reads a file of JSON lines, each decoded strictly into a
+// T (an unknown field is an error); errors name the file and line. It
+// never returns nil: an empty file is an empty list.
+func readJSONLines[T any](path string) ([]T, error) {
+	f, err := safefile.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("stress: %w", err)
+	}
+	defer f.Close()
+	out := []T{}
+	br := bufio.NewReader(safefile.Reader(f))
+	for n := 1; ; n++ {
+		line, err := safefile.ReadLine(br)
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("stress: %s:%d: %w", path, n, err)
+		}
+		if len(line) > 0 {
+			if line[len(line)-1] != '\n' {
+				return nil, fmt.Errorf("stress: %s:%d: %w: the last line has no end", path, n, ErrIncompleteRun)
+			}
+			var v T
+			if derr := decodeStrict(line, &v); derr != nil {
+				return nil, fmt.Errorf("stress: %s:%d: %w", path, n, derr)
+			}
+			out = append(out, v)
+		}
+		if err == io.EOF {
+			return out, nil
+		}
+	}
+}
+
 func writeJSONLines[T any](path string, items []T) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -54,20 +89,18 @@ func writeJSONLines[T any](path string, items []T) error {
 	return nil
 }
 
-// ReproCommand returns the command line that re-runs the campaign of cfg:
-// flags only when they express the whole configuration, else -config
-// with the campaign.json saved in dir. It does not block.
+// ReproCommand returns the command line that re-runs the campaign of cfg
+// (a resolved configuration, as [Run] runs it): flags only when they
+// express the whole configuration, else -config with the campaign.json
+// saved in dir. It does not block.
 func ReproCommand(cfg Config, dir string) string {
-	args := []string{"bgw", "stress", "-seed", fmt.Sprint(cfg.Seed)}
 	d := DefaultConfig()
+	args := []string{"bgw", "stress", "-seed", fmt.Sprint(cfg.Seed)}
 	if cfg.Duration != d.Duration {
 		args = append(args, "-duration", cfg.Duration.String())
 	}
 	if cfg.Backends != d.Backends {
 		args = append(args, "-backends", fmt.Sprint(cfg.Backends))
-	}
-	if cfg.Slots != d.Slots {
-		args = append(args, "-slots", fmt.Sprint(cfg.Slots))
 	}
 	if f := cfg.FaultList(); f != d.FaultList() {
 		args = append(args, "-faults", f)
@@ -78,11 +111,20 @@ func ReproCommand(cfg Config, dir string) string {
 	if cfg.Check.StopOnViolation != d.Check.StopOnViolation {
 		args = append(args, fmt.Sprintf("-stop-on-violation=%v", cfg.Check.StopOnViolation))
 	}
-	// Would those flags rebuild cfg?
-	d.Seed, d.Duration, d.Backends, d.Slots, d.Flaw = cfg.Seed, cfg.Duration, cfg.Backends, cfg.Slots, cfg.Flaw
-	d.Check.StopOnViolation = cfg.Check.StopOnViolation
-	if d.SetFaults(cfg.FaultList()) == nil && reflect.DeepEqual(d, cfg) {
-		return strings.Join(args, " ")
+	// Would those flags rebuild cfg, with the seed's slots or with -slots?
+	for _, slots := range []bool{false, true} {
+		c := DefaultConfig()
+		c.Seed, c.Duration, c.Flaw = cfg.Seed, cfg.Duration, cfg.Flaw
+		c.Backends, c.Careful = cfg.Backends, min(c.Careful, max(cfg.Backends-1, 0))
+		c.Check.StopOnViolation = cfg.Check.StopOnViolation
+		a := args
+		if slots {
+			c.Slots, c.Vary.Slots = cfg.Slots, false
+			a = append(a, "-slots", fmt.Sprint(cfg.Slots))
+		}
+		if c.SetFaults(cfg.FaultList()) == nil && reflect.DeepEqual(c.Resolve(), cfg) {
+			return strings.Join(a, " ")
+		}
 	}
 	return fmt.Sprintf("bgw stress -config %s", shellquote.Quote(filepath.Join(dir, CampaignFile)))
 }
@@ -107,6 +149,7 @@ type resultJSON struct {
 	Interrupted    bool              `json:"interrupted,omitempty"`
 	DetectedNS     time.Duration     `json:"detected_after_ns,omitempty"`
 	Repro          string            `json:"repro"`
+	Coverage       Coverage          `json:"coverage"`
 }
 
 type checkJSON struct {
@@ -122,7 +165,7 @@ func writeReports(dir, reproDir string, res *Result) error {
 	rj := resultJSON{Seed: res.Config.Seed, Flaw: res.Config.Flaw, Outcome: res.Outcome().String(), Failed: v.Failed(),
 		ElapsedNS: res.Elapsed, Ops: res.Ops, Records: res.Records, Restarts: res.Restarts, Launches: res.Launches,
 		Faults: res.Faults, Timeouts: res.Timeouts, Postmaster: res.Postmaster, FirstViolation: res.FirstViolation, DetectedNS: res.DetectedAfter, Repro: repro,
-		AfterViolation: res.AfterViolation, Interrupted: res.Interrupted}
+		AfterViolation: res.AfterViolation, Interrupted: res.Interrupted, Coverage: v.Coverage}
 	for _, c := range v.Checks {
 		rj.Checks = append(rj.Checks, checkJSON{c.Name, c.Outcome.String(), c.Summary})
 	}
@@ -193,6 +236,11 @@ func Summary(res *Result) string {
 	fmt.Fprintf(&b, "  faults: %s\n", strings.Join(faults, ", "))
 	t := res.Timeouts
 	fmt.Fprintf(&b, "  timeouts: %d (operations %d, waits %d, checks %d)\n", t.Total(), t.Ops, t.Waits, t.Checks)
+	if res.Verdict != nil {
+		for _, line := range strings.Split(strings.TrimSpace(res.Verdict.Coverage.String()), "\n") {
+			fmt.Fprintf(&b, "  %s\n", line)
+		}
+	}
 	if res.FirstViolation != "" {
 		fmt.Fprintf(&b, "  first violation after %v: %s\n", res.DetectedAfter.Round(time.Millisecond), res.FirstViolation)
 	}

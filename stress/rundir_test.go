@@ -264,3 +264,32 @@ func TestSealRunDir(t *testing.T) {
 		t.Fatalf("SealRunDir with a FIFO: %v", err)
 	}
 }
+
+// TestCheckDirHistoryFilesOnly: a directory of history files (not a run
+// directory) refuses anything but regular files too, without blocking.
+func TestCheckDirHistoryFilesOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(*testing.T, string)
+		want   string
+	}{
+		{"FIFO", fifo("z.jsonl"), "FIFO"},
+		{"/dev/zero", symlink("/dev/zero", "zero.jsonl"), "character device"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			hist, _ := filepath.Glob(filepath.Join("testdata", "clean-1", HistoryDir, "*.jsonl"))
+			for _, p := range hist {
+				data, err := os.ReadFile(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				write(filepath.Base(p), string(data))(t, dir)
+			}
+			tc.damage(t, dir)
+			if _, err := checkDirBounded(t, dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("CheckDir: %v, want an error saying %q", err, tc.want)
+			}
+		})
+	}
+}

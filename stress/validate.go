@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,6 +95,10 @@ func (w *Workload) validate() error {
 		return bad("think", "want 0..10s, got %v", w.Think)
 	case w.WaitTimeout.D() < 100*time.Millisecond || w.WaitTimeout.D() > 10*time.Minute:
 		return bad("wait_timeout", "want 100ms..10m, got %v", w.WaitTimeout)
+	case w.FillEvery < 0 || w.FillEvery.D() > time.Hour:
+		return bad("fill_every", "want 0 (off)..1h, got %v", w.FillEvery)
+	case w.BackendExitEvery < 0 || w.BackendExitEvery.D() > time.Hour:
+		return bad("backend_exit_every", "want 0 (off)..1h, got %v", w.BackendExitEvery)
 	}
 	return nil
 }
@@ -265,5 +270,27 @@ func (c *CheckConfig) validate(maxStop time.Duration) error {
 	case c.LinInterval < 0 || c.LinInterval.D() > time.Hour:
 		return bad("lin_interval", "want 0 (off) .. 1h, got %v", c.LinInterval)
 	}
+	return validWaive(c.Waive)
+}
+
+// validWaive checks a list of kinds to waive: each known, none twice.
+func validWaive(kinds []CoverKind) error {
+	for i, k := range kinds {
+		if !slices.Contains(CoverKinds(), k) {
+			return &ConfigError{Field: "check.waive", Err: fmt.Errorf("unknown kind %q (known: %s)", k, coverKindNames())}
+		}
+		if slices.Contains(kinds[:i], k) {
+			return &ConfigError{Field: "check.waive", Err: fmt.Errorf("kind %q listed twice", k)}
+		}
+	}
 	return nil
+}
+
+// coverKindNames lists the kinds, comma-separated.
+func coverKindNames() string {
+	var names []string
+	for _, k := range CoverKinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
 }

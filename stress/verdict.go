@@ -25,6 +25,13 @@ const (
 	// CheckPostmaster: the postmaster ran until the harness stopped or
 	// killed it (see [PostmasterExit]).
 	CheckPostmaster CheckName = "postmaster-survives"
+	// CheckRecording: every outcome the histories leave unknown has a
+	// cause the run shows ([CutsFile]); otherwise Undecided.
+	CheckRecording CheckName = "recording"
+	// CheckCoverage: the run decided every kind of outcome its
+	// configuration can reach ([Config.Reachable]); otherwise it is
+	// vacuous: Undecided.
+	CheckCoverage CheckName = "coverage"
 )
 
 // Outcome is the result of one check.
@@ -77,6 +84,8 @@ type Verdict struct {
 	// Policy and Waiters are the violations those checks found.
 	Policy  []policy.Violation
 	Waiters []WaiterFinding
+	// Coverage is what the run decided.
+	Coverage Coverage
 }
 
 // Outcome is Fail if any check failed, else Undecided if any could not

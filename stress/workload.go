@@ -28,10 +28,14 @@ type workload struct {
 }
 
 func newWorkload(cfg *Config) *workload {
-	// Leave at least half the dynamic slots to transient workers, so that
-	// slots keep being freed and taken.
-	budget := min(len(cfg.Permanent), max(0, (cfg.Slots-len(cfg.Static))/2))
-	return &workload{cfg: cfg, queue: append([]WorkerSpec(nil), cfg.Permanent...), budget: budget}
+	return &workload{cfg: cfg, queue: append([]WorkerSpec(nil), cfg.Permanent...), budget: permanentBudget(cfg)}
+}
+
+// permanentBudget is how many permanent workers the backends register:
+// at most half the dynamic slots, so that transient workers keep freeing
+// and taking the others.
+func permanentBudget(cfg *Config) int {
+	return min(len(cfg.Permanent), max(0, (cfg.Slots-len(cfg.Static))/2))
 }
 
 // permanent returns the next permanent worker to register, if any.

@@ -12,7 +12,7 @@ import (
 	"bgwmodel/stress"
 )
 
-const checkSynopsis = "check [-timeout D] [-slots N] [-static N] [-html FILE] DIR|FILE..."
+const checkSynopsis = "check [-timeout D] [-slots N] [-static N] [-html FILE] [-waive LIST] DIR|FILE..."
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check", checkSynopsis, stderr)
@@ -20,6 +20,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	slots := fs.Int("slots", 0, "max_worker_processes, 1..1024 (default: the run's campaign.json, else 8)")
 	static := fs.Int("static", 0, "number of static workers in slots 0.. (default: the run's record log, else 0)")
 	html := fs.String("html", "", "write porcupine's view of a linearizability violation to FILE")
+	waive := fs.String("waive", "", "kinds of outcome the coverage check need not see decided, comma-separated: "+coverKindList())
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: bgw %s\n\n", checkSynopsis)
 		fmt.Fprintf(stderr, "Re-checks saved runs. Each DIR is a run directory of bgw stress (or a directory of\n"+
@@ -52,6 +53,13 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	opts := stress.CheckOptions{Timeout: *timeout, Slots: *slots, Static: *static}
+	if *waive != "" {
+		kinds, err := parseWaive(*waive)
+		if err != nil {
+			return badInput(fs, fmt.Sprintf("-waive %s: %v", quoteValue(*waive), err))
+		}
+		opts.Waive = kinds
+	}
 	var dirs, files []string
 	for _, a := range fs.Args() {
 		st, err := os.Stat(a)

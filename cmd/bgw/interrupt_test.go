@@ -121,9 +121,11 @@ func TestStressInterrupted(t *testing.T) {
 			if err != nil {
 				t.Fatalf("-keep: %v", err)
 			}
+			// A short run may decide too little to pass (coverage: exit 2),
+			// but never shows a violation it does not have.
 			code, rout, rerr := runBGW(t, "check", dir)
-			if code != exitOK {
-				t.Errorf("bgw check of the interrupted run: exit %d, want 0\n%s%s", code, rout, rerr)
+			if code == exitViolation || strings.Contains(rout, " FAIL ") || !strings.Contains(rout, "  linearizability      PASS") {
+				t.Errorf("bgw check of the interrupted run: exit %d, want 0 or 2 with no check failed\n%s%s", code, rout, rerr)
 			}
 			var res struct{ Interrupted bool }
 			if data, err := os.ReadFile(filepath.Join(dir, stress.ResultFile)); err != nil || json.Unmarshal(data, &res) != nil || !res.Interrupted {

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,7 +23,7 @@ import (
 	"bgwmodel/stress"
 )
 
-const stressSynopsis = "stress [-duration D] [-seed N] [-backends N] [-slots N] [-faults LIST] [-flaw NAME] [-out DIR] [-config FILE] [-stop-on-violation=BOOL] [-soak N] [-keep] [-print-config]"
+const stressSynopsis = "stress [-duration D] [-seed N] [-backends N] [-slots N] [-faults LIST] [-flaw NAME] [-out DIR] [-config FILE] [-stop-on-violation=BOOL] [-waive LIST] [-soak N] [-keep] [-print-config]"
 
 // stressFlags are bgw stress's flags.
 type stressFlags struct {
@@ -38,6 +39,7 @@ type stressFlags struct {
 	soak        int // -soak, or its alias -runs
 	keep        bool
 	printConfig bool
+	waive       string
 	set         map[string]bool
 	fs          *flag.FlagSet
 }
@@ -58,6 +60,7 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 		"print one line per campaign and the totals: operations, faults, violations, timeouts, hangs")
 	fs.IntVar(&f.soak, "runs", 0, "alias of -soak `N`")
 	fs.BoolVar(&f.keep, "keep", false, "keep the run directory even when every check passes")
+	fs.StringVar(&f.waive, "waive", "", "kinds of outcome the coverage check need not see decided, comma-separated: "+coverKindList())
 	fs.BoolVar(&f.printConfig, "print-config", false, "print the configuration the other flags give (the embedded default without them) and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: bgw %s\n\n", stressSynopsis)
@@ -154,6 +157,28 @@ func readRegular(path string) ([]byte, error) {
 	return data, nil
 }
 
+// coverKindList lists the kinds of outcome, comma-separated.
+func coverKindList() string {
+	var names []string
+	for _, k := range stress.CoverKinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}
+
+// parseWaive reads -waive's list of kinds of outcome.
+func parseWaive(list string) ([]stress.CoverKind, error) {
+	var kinds []stress.CoverKind
+	for _, name := range strings.Split(list, ",") {
+		k := stress.CoverKind(strings.TrimSpace(name))
+		if !slices.Contains(stress.CoverKinds(), k) {
+			return nil, fmt.Errorf("unknown kind %q (known: %s)", k, coverKindList())
+		}
+		kinds = append(kinds, k)
+	}
+	return kinds, nil
+}
+
 func faultNames() string {
 	var names []string
 	for _, k := range stress.FaultKinds() {
@@ -195,7 +220,7 @@ func (f *stressFlags) configure() (stress.Config, error) {
 		cfg.Careful = min(cfg.Careful, max(cfg.Backends-1, 0))
 	}
 	if f.set["slots"] {
-		cfg.Slots = f.slots
+		cfg.Slots, cfg.Vary.Slots = f.slots, false
 	}
 	if f.set["faults"] {
 		if err := cfg.SetFaults(f.faults); err != nil {
@@ -224,6 +249,13 @@ func (f *stressFlags) configure() (stress.Config, error) {
 	}
 	if f.set["stop-on-violation"] {
 		cfg.Check.StopOnViolation = f.stopOn
+	}
+	if f.set["waive"] {
+		kinds, err := parseWaive(f.waive)
+		if err != nil {
+			return cfg, fmt.Errorf("-waive %s: %w", quoteValue(f.waive), err)
+		}
+		cfg.Check.Waive = append(cfg.Check.Waive, kinds...)
 	}
 	if err := cfg.Validate(); err != nil {
 		var ce *stress.ConfigError
@@ -447,6 +479,7 @@ func (s *stressCmd) once(ctx context.Context, cfg stress.Config) int {
 	if cfg.Seed == 0 {
 		cfg.Seed = stress.NewSeed()
 	}
+	cfg = cfg.Resolve()
 	fmt.Fprintf(stdout, "bgw stress: seed %d (%v, %d backends, %d slots, faults %s, flaw %s)\n", cfg.Seed, cfg.Duration,
 		cfg.Backends, cfg.Slots, cfg.FaultList(), orNone(cfg.Flaw))
 	var line *progressLine
@@ -544,6 +577,7 @@ func (s *stressCmd) soakRun(ctx context.Context, cfg stress.Config) int {
 		}
 		c := cfg
 		c.Seed = first + int64(i)
+		c = c.Resolve()
 		o := s.campaign(ctx, c, nil)
 		t.campaigns++
 		switch {
