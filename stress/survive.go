@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/cluster"
+	"bgwmodel/impl/postmaster"
 	"bgwmodel/impl/proc"
 	"bgwmodel/internal/jsonpos"
 	"bgwmodel/internal/safefile"
@@ -259,13 +260,17 @@ func (c *campaign) pollPostmaster() bool {
 	if c.dead.Load() { // the harness killed it meanwhile
 		return true
 	}
-	op := linearizability.Operation{Client: harnessClient, Process: "harness", Input: spec.Input{Kind: spec.OpDied},
-		Call: linearizability.Stamp(c.lastAlive), Return: linearizability.Stamp(c.clock.Stamp())}
+	c.mu.Lock()
+	c.tail.poll() // an error is the final check's to report
+	call := deathCall(c.lastAlive, c.tail.recs)
+	c.mu.Unlock()
+	op := linearizability.Operation{Client: harnessClient, Process: harnessProcess, Input: spec.Input{Kind: spec.OpDied},
+		Call: linearizability.Stamp(call), Return: linearizability.Stamp(c.clock.Stamp())}
 	c.exited.Store(true)
 	c.mu.Lock()
 	c.died = &op
 	c.mu.Unlock()
-	if st, err := c.rec.open("harness", "harness", harnessClient); err == nil {
+	if st, err := c.rec.open(harnessProcess, harnessProcess, harnessClient); err == nil {
 		err = st.encode(op)
 		if cerr := st.close(); err == nil {
 			err = cerr
@@ -282,6 +287,23 @@ func (c *campaign) pollPostmaster() bool {
 		c.found(fmt.Sprintf("%s: the postmaster exited on its own", CheckPostmaster))
 	}
 	return true
+}
+
+// deathCall is the Call stamp of the Died operation of a postmaster that
+// exited on its own, last seen alive after the stamp lastAlive. Its death,
+// as its children see it, is the close of the postmaster-death pipe,
+// which it stamps in its record log (RecordDeathPipeClosed) before it
+// drains them, alive meanwhile, for up to seconds: the operation is
+// called no later than that stamp, or a POSTMASTER_DIED answer given
+// meanwhile would look impossible. An earlier Call only widens the
+// operation, which is always sound.
+func deathCall(lastAlive uint64, recs []postmaster.Record) uint64 {
+	for i := len(recs) - 1; i >= 0; i-- {
+		if recs[i].Kind == postmaster.RecordDeathPipeClosed {
+			return min(lastAlive, recs[i].Call)
+		}
+	}
+	return lastAlive
 }
 
 // postmasterAlive reports whether the postmaster process is alive (a

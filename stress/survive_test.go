@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/cluster"
+	"bgwmodel/impl/postmaster"
 	"bgwmodel/impl/proc"
 	"bgwmodel/impl/proc/proctest"
 	"bgwmodel/spec"
@@ -38,6 +39,12 @@ func TestPostmasterSurvives(t *testing.T) {
 		// The waits in flight answer POSTMASTER_DIED, which the death
 		// recorded in the history explains.
 		{"sigkill-grace", syscall.SIGKILL, true, "killed by signal 9 (killed)", "last lines of the server log"},
+		// SIGTERM: an orderly shutdown nobody asked for. The death pipe
+		// closes before the postmaster drains its backends (seconds), so
+		// POSTMASTER_DIED answers come before the process is gone: the
+		// death is placed where the pipe closed (death-pipe-closed, see
+		// TestDeathCall), and only postmaster-survives fails.
+		{"sigterm-grace", syscall.SIGTERM, true, "exit code 0", "last lines of the server log"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			proctest.Clean(t)
@@ -289,5 +296,28 @@ func TestFileSizeLimit(t *testing.T) {
 	}
 	if got := fileSizeLimit(-1); got != 0 {
 		t.Errorf("no such process: %d", got)
+	}
+}
+
+// TestDeathCall: a postmaster that exited on its own died, for its
+// children, when it closed the death pipe, however long it lived on.
+func TestDeathCall(t *testing.T) {
+	closed := postmaster.Record{Kind: postmaster.RecordDeathPipeClosed, Call: 40, Return: 40}
+	done := postmaster.Record{Kind: postmaster.RecordShutdownDone, Call: 38, Return: 39}
+	for _, tc := range []struct {
+		name      string
+		lastAlive uint64
+		recs      []postmaster.Record
+		want      uint64
+	}{
+		{"no close recorded", 90, []postmaster.Record{done}, 90},
+		{"the close, long before the exit", 90, []postmaster.Record{done, closed}, 40},
+		{"seen alive last before the close", 30, []postmaster.Record{done, closed}, 30},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := deathCall(tc.lastAlive, tc.recs); got != tc.want {
+				t.Fatalf("deathCall = %d, want %d", got, tc.want)
+			}
+		})
 	}
 }

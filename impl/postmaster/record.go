@@ -85,6 +85,13 @@ const (
 	// RecordIgnored: an event naming nothing the core knows (an unknown
 	// pid or spawn token, a duplicate backend); Detail says which.
 	RecordIgnored
+	// RecordDeathPipeClosed: the OS loop is about to close the
+	// postmaster-death pipe, after which every child sees the postmaster
+	// as dead (WL_POSTMASTER_DEATH), though the process lives on while it
+	// drains them. Stamped just before the close, so a checker can place
+	// the postmaster's death no later than that. Written by [Run], not by
+	// the core.
+	RecordDeathPipeClosed
 )
 
 var recordNames = [...]string{
@@ -95,6 +102,7 @@ var recordNames = [...]string{
 	RecordForget: "forget", RecordNotify: "notify", RecordCrashRestart: "crash-restart",
 	RecordReinit: "reinit", RecordBackendStarted: "backend-started", RecordBackendExited: "backend-exited",
 	RecordShutdown: "shutdown", RecordShutdownDone: "shutdown-done", RecordIgnored: "ignored",
+	RecordDeathPipeClosed: "death-pipe-closed",
 }
 
 // String returns the record kind's name, such as "report-stopped".

@@ -439,12 +439,23 @@ func (l *loop) reply(r ControlReply) {
 }
 
 // closeDeath closes the postmaster-death pipe: every child sees the
-// postmaster as dead from now on.
+// postmaster as dead from now on. It first logs RecordDeathPipeClosed,
+// stamped before the close: a checker must be able to place the death
+// before any child's POSTMASTER_DIED, and the process lives on while it
+// drains its children, so its exit comes too late for that. A failure to
+// log it is not reported here: the loop is ending on its own error or
+// after the core's last record, and a checker without the record only
+// places the death less precisely, never wrongly.
 func (l *loop) closeDeath() {
-	if l.death != nil {
-		l.death.Close()
-		l.death = nil
+	if l.death == nil {
+		return
 	}
+	if l.rc.Config.Stamp != nil {
+		s := l.rc.Config.Stamp()
+		_ = l.logRecords([]Record{{Kind: RecordDeathPipeClosed, Now: time.Since(l.start), Call: s, Return: s, Slot: -1}})
+	}
+	l.death.Close()
+	l.death = nil
 }
 
 // emergency ends every child after a failure: SIGQUIT, death pipe, drain.

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,12 @@ type runFixture struct {
 }
 
 func startRun(t *testing.T, ctx context.Context) *runFixture {
+	t.Helper()
+	return startRunStamped(t, ctx, nil)
+}
+
+// startRunStamped is startRun with the core's logical clock stamp.
+func startRunStamped(t *testing.T, ctx context.Context, stamp func() uint64) *runFixture {
 	t.Helper()
 	seg, err := shmem.Create("run-test", bgworker.ShmemSize(1))
 	if err != nil {
@@ -52,7 +59,7 @@ func startRun(t *testing.T, ctx context.Context) *runFixture {
 	f := &runFixture{req: reqW, replies: bufio.NewReader(repR), log: logf.Name(), done: make(chan error, 1)}
 	go func() {
 		f.done <- postmaster.Run(ctx, postmaster.RunConfig{
-			Config:  postmaster.Config{MaxWorkers: 1, RecoveryDelay: time.Hour},
+			Config:  postmaster.Config{MaxWorkers: 1, RecoveryDelay: time.Hour, Stamp: stamp},
 			Segment: seg, Log: logf, Control: reqR, Replies: repW, Stderr: io.Discard,
 		})
 	}()
@@ -128,6 +135,31 @@ func TestRunControl(t *testing.T) {
 	// PostmasterStart and ConsistentState (no delay); RecoveryFinished is an hour away.
 	if got, want := f.kinds(t), "init state-reached state-reached shutdown shutdown-done"; got != want {
 		t.Errorf("records %q, want %q", got, want)
+	}
+}
+
+// TestRunDeathPipeClosed: with a clock, the loop stamps the close of the
+// postmaster-death pipe, after shutdown-done and before it drains its
+// children, so a checker can place the death there.
+func TestRunDeathPipeClosed(t *testing.T) {
+	var clock atomic.Uint64
+	f := startRunStamped(t, context.Background(), func() uint64 { return clock.Add(1) })
+	if rep := f.send(t, `{"op":"shutdown"}`); !rep.OK {
+		t.Fatalf("shutdown: %+v", rep)
+	}
+	if err := f.wait(t); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := f.kinds(t); !strings.HasSuffix(got, "shutdown shutdown-done death-pipe-closed") {
+		t.Fatalf("records %q", got)
+	}
+	recs, err := postmaster.ReadRecords(f.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, closed := recs[len(recs)-2], recs[len(recs)-1]
+	if closed.Call == 0 || closed.Call <= done.Return || closed.Return != closed.Call {
+		t.Errorf("death-pipe-closed stamped [%d, %d] after shutdown-done's [%d, %d]", closed.Call, closed.Return, done.Call, done.Return)
 	}
 }
 

@@ -70,7 +70,7 @@ type exitJSON struct {
 // Name tables for the enums the log spells out, built from their String
 // methods so that the log and the Go names never drift apart.
 var (
-	recordKinds   = nameTable(RecordInit, RecordIgnored)
+	recordKinds   = nameTable(RecordInit, RecordDeathPipeClosed)
 	notifyReasons = nameTable(NotifyLaunched, NotifyRejected)
 	decisions     = nameTable(bgworker.RestartNow, bgworker.CrashRestart)
 	startStates   = nameTable(bgworker.PostmasterStart, bgworker.RecoveryFinished)
