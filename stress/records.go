@@ -133,7 +133,7 @@ func recordsError(path string, err error) error {
 }
 
 // PostmasterHistory converts the postmaster's record log to its
-// operations in the history (DESIGN §4): RecordLaunch is Launch(slot,
+// operations in the history (see docs/spec.md): RecordLaunch is Launch(slot,
 // pid), RecordReportStopped is Exit(slot), RecordForget and RecordReject
 // are Forget(slot), RecordReinit is Reinit(in_use), each with the
 // record's stamps. It also returns the number of static workers, from
