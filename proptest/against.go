@@ -178,7 +178,11 @@ func (m *specMachine) scan(t *rapid.T) {
 func (m *specMachine) launch(t *rapid.T) {
 	m.alive(t)
 	m.scan(t)
-	rws := m.c.workers(notRunning)
+	keep := notRunning
+	if m.c.cfg.launchRunning {
+		keep = func(*bgworker.RegisteredWorker) bool { return true }
+	}
+	rws := m.c.workers(keep)
 	if len(rws) == 0 {
 		return
 	}

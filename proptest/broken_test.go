@@ -54,6 +54,8 @@ var brokenCases = func() []brokenCase {
 			HandleProperty(noInuse), HandleProperty(ClusterConfig{})},
 		brokenCase{"TestAgainstSpec_CatchesBroken", "no-inuse-check",
 			AgainstSpecProperty(noInuse), AgainstSpecProperty(ClusterConfig{})},
+		brokenCase{"TestAgainstSpec_CatchesBroken", "launch-running",
+			AgainstSpecProperty(ClusterConfig{launchRunning: true}), AgainstSpecProperty(ClusterConfig{})},
 	)
 	return cs
 }()

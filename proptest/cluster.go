@@ -26,6 +26,11 @@ type ClusterConfig struct {
 	// events, if not nil, counts what the state machines did (the tests
 	// check that every action and every kind of stale handle occurs).
 	events coverage
+	// launchRunning breaks the postmaster of [AgainstSpecProperty]: its
+	// launch may pick a worker that is already running, as
+	// maybe_start_bgworker would without its "already running?" check
+	// (the broken variant launch-running).
+	launchRunning bool
 }
 
 // coverage counts named events.

@@ -103,7 +103,13 @@
 // Broken variant (TestAgainstSpec_CatchesBroken): no-inuse-check again,
 // found as: register, scan, forget before launch; `spec rejects
 // GetPid(s0/g1/e0) -> NOT_YET_STARTED from state e0 alive [0:free g1
-// pid=-1]; spec says STOPPED`. The flaws that only weak memory shows
+// pid=-1]; spec says STOPPED`; and launch-running, a postmaster whose
+// launch may pick a worker that is already running (maybe_start_bgworker
+// without its "already running?" check), found as: register, launch
+// (pid 4000), launch again; `spec rejects Launch(s0, pid=4001) -> done
+// from state e0 alive [0:in-use g1 pid=4000]` (the spec's RuleRunning;
+// before that rule rapid passed 10,000 checks of it). The flaws that only
+// weak memory shows
 // (no-forget-barrier, unordered-pmsignal) must not make either state
 // machine fail on the sequentially consistent [shmem.Local]: the
 // WeakFlawsPass tests check that there is no false alarm.

@@ -26,6 +26,16 @@
 // the output is illegal. Register may take any free slot, so Step may
 // return several states.
 //
+// # Postmaster rules
+//
+// The postmaster's operations are legal only where the seed's postmaster
+// can perform them ([Legal], one [Rule] each, citing the seed code that
+// guarantees it): it launches a registered worker that is not running
+// (pid -1, never started, or 0, exited and restarted) with a pid > 0,
+// reports the exit only of a running worker, forgets only a worker that
+// is not running, and does nothing after its death. A history in which it
+// does otherwise has no linearization, so every checker reports it.
+//
 // # Status rule
 //
 // [StatusOf] is GetBackgroundWorkerPid with the 2017 fix (PostgreSQL

@@ -21,17 +21,25 @@ package spec
 //     is never legal; [PostmasterDied] is legal iff the postmaster is dead,
 //     whatever the slot's status; [Started] and [Stopped] must match
 //     [StatusOf] as for OpGetPid. The state is unchanged.
-//   - [OpLaunch] (ReportBackgroundWorkerPID): legal iff the slot exists, is
-//     in use and Pid > 0; sets the slot's pid.
-//   - [OpExit] (the postmaster reaping a worker): legal iff the slot exists
-//     and is in use; sets its pid to [DeadPid].
-//   - [OpForget] (ForgetBackgroundWorker): legal iff the slot exists and is
-//     in use; clears in_use, keeping pid and generation.
+//   - [OpLaunch] (ReportBackgroundWorkerPID after a fork): legal iff the
+//     postmaster is alive, the slot exists, is in use, is not running
+//     ([Slot.Running]: pid [InvalidPid], never started, or [DeadPid], exited
+//     and now restarted) and Pid > 0; sets the slot's pid.
+//   - [OpExit] (the postmaster reaping a worker and reporting pid 0): legal
+//     iff the postmaster is alive and the slot exists, is in use and is
+//     running; sets its pid to [DeadPid].
+//   - [OpForget] (ForgetBackgroundWorker): legal iff the postmaster is
+//     alive and the slot exists, is in use and is not running; clears
+//     in_use, keeping pid and generation.
 //   - [OpReinit] (BackgroundWorkerShmemInit after a crash): legal iff the
-//     listed slots exist and are distinct; they become in use with
-//     generation 0 and pid [InvalidPid], every other slot free with
-//     generation 0 and pid [DeadPid], and Epoch grows by one.
-//   - [OpDied]: always legal; the postmaster is dead from then on.
+//     postmaster is alive and the listed slots exist and are distinct; they
+//     become in use with generation 0 and pid [InvalidPid], every other slot
+//     free with generation 0 and pid [DeadPid], and Epoch grows by one.
+//   - [OpDied]: legal iff the postmaster is alive; it is dead from then on.
+//
+// A dead postmaster does nothing more, so none of its operations is legal
+// after OpDied. [Legal] says why a postmaster operation is refused; each
+// rule cites the seed code that guarantees it.
 //
 // Only the output fields of the operation's kind are read (see [Output]);
 // the postmaster's operations return nothing, so for them only
@@ -131,37 +139,24 @@ func statusLegal(s State, in Input, out Output) bool {
 // apply returns the effect of a postmaster operation on s, and whether the
 // operation is legal from s.
 func apply(s State, in Input) (State, bool) {
+	if Legal(s, in) != nil {
+		return State{}, false
+	}
+	t := s.Clone()
 	switch in.Kind {
-	case OpLaunch, OpExit, OpForget:
-		if in.Slot < 0 || in.Slot >= len(s.Slots) || !s.Slots[in.Slot].InUse {
-			return State{}, false
-		}
-		t := s.Clone()
-		switch in.Kind {
-		case OpLaunch:
-			if in.Pid <= 0 {
-				return State{}, false
-			}
-			t.Slots[in.Slot].Pid = in.Pid
-		case OpExit:
-			t.Slots[in.Slot].Pid = DeadPid
-		case OpForget:
-			t.Slots[in.Slot].InUse = false
-		}
-		return t, true
+	case OpLaunch:
+		t.Slots[in.Slot].Pid = in.Pid
+	case OpExit:
+		t.Slots[in.Slot].Pid = DeadPid
+	case OpForget:
+		t.Slots[in.Slot].InUse = false
 	case OpReinit:
-		t := State{Slots: make([]Slot, len(s.Slots)), Alive: s.Alive, Epoch: s.Epoch + 1}
+		t = State{Slots: make([]Slot, len(s.Slots)), Alive: s.Alive, Epoch: s.Epoch + 1}
 		for _, i := range in.InUse {
-			if i < 0 || i >= len(t.Slots) || t.Slots[i].InUse {
-				return State{}, false
-			}
 			t.Slots[i] = Slot{InUse: true, Pid: InvalidPid}
 		}
-		return t, true
 	case OpDied:
-		t := s.Clone()
 		t.Alive = false
-		return t, true
 	}
-	return State{}, false
+	return t, true
 }

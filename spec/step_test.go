@@ -154,9 +154,12 @@ func TestStepPostmaster(t *testing.T) {
 	died := Input{Kind: OpDied}
 	dead := s.Clone()
 	dead.Alive = false
+	stopped := st(0, true, used(1, -1), used(2, 0), free(3, 0), free(4, 41))
 	runSteps(t, []stepCase{
 		{"launch", s, launch(0, 50), Output{}, []State{st(0, true, used(1, 50), used(2, 40), free(3, 0), free(4, 41))}},
-		{"relaunch a running slot", s, launch(1, 51), Output{}, []State{st(0, true, used(1, -1), used(2, 51), free(3, 0), free(4, 41))}},
+		{"launch a running slot", s, launch(1, 51), Output{}, nil},
+		{"restart an exited slot", stopped, launch(1, 51), Output{}, []State{st(0, true, used(1, -1), used(2, 51), free(3, 0), free(4, 41))}},
+		{"launch after death", dead, launch(0, 50), Output{}, nil},
 		{"launch pid 0", s, launch(0, 0), Output{}, nil},
 		{"launch pid -1", s, launch(0, -1), Output{}, nil},
 		{"launch free slot", s, launch(2, 50), Output{}, nil},
@@ -166,12 +169,17 @@ func TestStepPostmaster(t *testing.T) {
 		{"launch unknown", s, launch(0, 50), un, []State{s, st(0, true, used(1, 50), used(2, 40), free(3, 0), free(4, 41))}},
 		{"launch unknown, illegal", s, launch(2, 50), un, []State{s}},
 		{"exit", s, exit(1), Output{}, []State{st(0, true, used(1, -1), used(2, 0), free(3, 0), free(4, 41))}},
-		{"exit before launch", s, exit(0), Output{}, []State{st(0, true, used(1, 0), used(2, 40), free(3, 0), free(4, 41))}},
+		{"exit before launch", s, exit(0), Output{}, nil},
+		{"exit twice", stopped, exit(1), Output{}, nil},
+		{"exit after death", dead, exit(1), Output{}, nil},
 		{"exit free slot", s, exit(3), Output{}, nil},
 		{"exit out of range", s, exit(7), Output{}, nil},
 		{"exit unknown", s, exit(1), un, []State{s, st(0, true, used(1, -1), used(2, 0), free(3, 0), free(4, 41))}},
 		{"exit unknown, no effect", st(0, true, used(1, 0)), exit(0), un, []State{st(0, true, used(1, 0))}},
-		{"forget keeps pid and generation", s, forget(1), Output{}, []State{st(0, true, used(1, -1), free(2, 40), free(3, 0), free(4, 41))}},
+		{"forget keeps pid and generation", stopped, forget(1), Output{}, []State{st(0, true, used(1, -1), free(2, 0), free(3, 0), free(4, 41))}},
+		{"forget a running worker", s, forget(1), Output{}, nil},
+		{"forget after death", dead, forget(0), Output{}, nil},
+		{"forget unknown, running: no effect", s, forget(1), un, []State{s}},
 		{"forget before launch", s, forget(0), Output{}, []State{st(0, true, free(1, -1), used(2, 40), free(3, 0), free(4, 41))}},
 		{"forget free slot", s, forget(2), Output{}, nil},
 		{"forget slot -1", s, forget(-1), Output{}, nil},
@@ -184,9 +192,10 @@ func TestStepPostmaster(t *testing.T) {
 		{"reinit slot past the end", s, reinit(4), Output{}, nil},
 		{"reinit unknown", s, reinit(1), un, []State{s, st(1, true, free(0, 0), used(0, -1), free(0, 0), free(0, 0))}},
 		{"reinit unknown, illegal", s, reinit(1, 1), un, []State{s}},
-		{"reinit keeps liveness", dead, reinit(0), Output{}, []State{st(1, false, used(0, -1), free(0, 0), free(0, 0), free(0, 0))}},
+		{"reinit after death", dead, reinit(0), Output{}, nil},
+		{"reinit unknown after death: no effect", dead, reinit(0), un, []State{dead}},
 		{"died", s, died, Output{}, []State{dead}},
-		{"died twice", dead, died, Output{}, []State{dead}},
+		{"died twice", dead, died, Output{}, nil},
 		{"died unknown", s, died, un, []State{s, dead}},
 		{"died unknown, already dead", dead, died, un, []State{dead}},
 	})

@@ -66,8 +66,10 @@
 // passed to the real code through its configuration), and [Mutants] of
 // the memory orders, applied without editing impl by a wrapper between
 // the real code and the explorer's memory that recognises fields by
-// offset (bgworker.Location). The default implementation explores clean
-// in every scenario under every model; each flaw and mutant is caught.
+// offset (bgworker.Location), or, for relaunch-running, performed by the
+// simulated operating system around the core (a worker launched again
+// while it runs). The default implementation explores clean in every
+// scenario under every model; each flaw and mutant is caught.
 //
 // # Scenarios
 //

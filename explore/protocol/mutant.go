@@ -20,7 +20,9 @@ const (
 // MutantInfo describes one seeded mutant: a change to the memory orders
 // (or accesses) of the real code, made by a wrapper around the explorer's
 // memory that recognises fields by offset (bgworker.Location), so impl is
-// not edited.
+// not edited; or a step of the postmaster process that the real core does
+// not take, performed by the simulated operating system around it
+// (relaunch-running).
 type MutantInfo struct {
 	Name Mutant
 	// What says what the mutant changes, in the seed's terms.
@@ -43,6 +45,10 @@ type edits struct {
 	skipStore map[string]bool        // field kind → skip the store
 	plainSwap map[string]bool        // field kind → Swap32 as a load (acquire) then a store (release)
 	storeSwap map[string]bool        // field kind → Swap32 as a Store32 with the same order (returns 0)
+
+	// relaunch (postmaster): the first worker launched is forked and
+	// reported a second time while it runs (see pmDriver.relaunch).
+	relaunch bool
 }
 
 var mutants = []MutantInfo{
@@ -111,6 +117,9 @@ var mutants = []MutantInfo{
 			}
 			return edits{skipStore: map[string]bool{"pid": true}}
 		}},
+	{Name: "relaunch-running", Model: explore.SC, Scenario: "reuse",
+		What: "maybe_start_bgworker without its \"already running?\" check (rw_pid != 0): the first worker launched is forked again while it runs and the second child's pid is published in its slot (ReportBackgroundWorkerPID's store; the registrant is not signalled again)",
+		edit: func(r role) edits { return edits{relaunch: r == rolePostmaster} }},
 }
 
 func backendOnly(r role, f shmem.Fence) map[shmem.Fence]bool {
@@ -182,15 +191,21 @@ type mutantMem struct {
 }
 
 func newMutantMem(m shmem.Memory, r role, names []Mutant) *mutantMem {
-	mm := &mutantMem{Memory: m}
+	return &mutantMem{Memory: m, ed: roleEdits(names, r)}
+}
+
+// roleEdits merges what the mutants names change for role r (later ones
+// win).
+func roleEdits(names []Mutant, r role) edits {
+	var ed edits
 	for _, n := range names {
 		info, _ := lookupMutant(n)
 		if info == nil {
 			continue
 		}
-		mm.ed.merge(info.edit(r))
+		ed.merge(info.edit(r))
 	}
-	return mm
+	return ed
 }
 
 func (e *edits) merge(o edits) {
@@ -200,6 +215,7 @@ func (e *edits) merge(o edits) {
 	e.skipStore = mergeMap(e.skipStore, o.skipStore)
 	e.plainSwap = mergeMap(e.plainSwap, o.plainSwap)
 	e.storeSwap = mergeMap(e.storeSwap, o.storeSwap)
+	e.relaunch = e.relaunch || o.relaunch
 }
 
 func mergeMap[K comparable, V any](a, b map[K]V) map[K]V {

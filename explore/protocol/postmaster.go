@@ -8,6 +8,7 @@ import (
 	"bgwmodel/explore"
 	"bgwmodel/impl/bgworker"
 	"bgwmodel/impl/postmaster"
+	"bgwmodel/impl/shmem"
 	"bgwmodel/linearizability"
 	"bgwmodel/spec"
 )
@@ -27,15 +28,25 @@ type pmDriver struct {
 	attempts map[string]int      // spawn attempts per worker name
 	starts   map[string]int      // successful spawns per worker name
 	reinits  int
+
+	// mem is the postmaster's view of shared memory, for the mutant
+	// relaunch-running's store; relaunch says that mutant is on, pending
+	// holds the launch it repeats after the step, and relaunched that it
+	// has been done (once per execution).
+	mem        shmem.Memory
+	relaunch   bool
+	pending    []postmaster.Record
+	relaunched bool
 }
 
 // postmasterMain is the postmaster thread.
 func (c *cluster) postmasterMain(t *explore.Thread) {
-	d := &pmDriver{c: c, t: t, attempts: map[string]int{}, starts: map[string]int{}}
+	d := &pmDriver{c: c, t: t, attempts: map[string]int{}, starts: map[string]int{},
+		mem: c.wrap(t.Mem(), rolePostmaster), relaunch: roleEdits(c.v.Mutants, rolePostmaster).relaunch}
 	core, err := postmaster.New(postmaster.Config{
 		MaxWorkers: c.scn.Slots, Static: c.scn.Static, Flaws: c.v.Flaws,
 		SegmentID: segmentID, Stamp: c.stamp,
-	}, c.wrap(t.Mem(), rolePostmaster))
+	}, d.mem)
 	if err != nil {
 		t.Failf("postmaster.New: %v", err)
 	}
@@ -108,6 +119,11 @@ func (d *pmDriver) step(ev postmaster.Event) {
 	for _, a := range rd.Actions {
 		d.perform(a)
 	}
+	pending := d.pending
+	d.pending = nil
+	for _, r := range pending {
+		d.relaunchWorker(r, ev)
+	}
 	if d.reinits == 1 && len(d.c.scn.AfterCrash) > 0 {
 		d.reinits++ // start them once
 		for _, b := range d.c.scn.AfterCrash {
@@ -130,6 +146,10 @@ func (d *pmDriver) records(recs []postmaster.Record) {
 			c.pmOp(spec.Input{Kind: spec.OpForget, Slot: r.Slot}, r.Call, r.Return)
 		case postmaster.RecordLaunch:
 			c.pmOp(spec.Input{Kind: spec.OpLaunch, Slot: r.Slot, Pid: spec.Pid(r.Pid)}, r.Call, r.Return)
+			if d.relaunch && !d.relaunched && !d.exited {
+				d.relaunched = true
+				d.pending = append(d.pending, r)
+			}
 		case postmaster.RecordReportStopped:
 			c.pmOp(spec.Input{Kind: spec.OpExit, Slot: r.Slot}, r.Call, r.Return)
 		case postmaster.RecordForget:
@@ -208,6 +228,42 @@ func (d *pmDriver) spawnWorker(a postmaster.Action) {
 	tid := t.Spawn(name, workerBody(act), explore.Daemon)
 	c.addChild(tid, &child{name: name})
 	d.step(postmaster.Event{Kind: postmaster.EventSpawnResult, SpawnToken: a.Token, Pid: pidOf(tid)})
+}
+
+// relaunchWorker is the mutant relaunch-running: once the step that
+// launched the worker of record r is done, the postmaster starts that
+// worker a second time while it runs, as maybe_start_bgworker would
+// without its "already running?" check (rw_pid != 0), and does what
+// ReportBackgroundWorkerPID does: it publishes the new child's pid in the
+// slot and signals the registrant. The real core does not know the
+// second child (its exit is an unknown child's); the records and the
+// history's Launch stand for what the postmaster did.
+func (d *pmDriver) relaunchWorker(r postmaster.Record, ev postmaster.Event) {
+	c, t := d.c, d.t
+	off, ok := slotField(r.Slot, "pid")
+	if !ok {
+		t.Failf("relaunch-running: slot %d has no pid field", r.Slot)
+		return
+	}
+	tid := t.Spawn(r.Name, workerBody(Stay), explore.Daemon)
+	c.addChild(tid, &child{name: r.Name})
+	call := c.stamp()
+	if err := d.mem.Store32(off, uint32(pidOf(tid)), shmem.Relaxed); err != nil {
+		t.Failf("relaunch-running: %v", err)
+	}
+	again := r
+	again.Pid, again.Call, again.Return = pidOf(tid), call, c.stamp()
+	again.Detail = "launched again while running (mutant relaunch-running)"
+	d.records([]postmaster.Record{again})
+	if r.Notify != 0 {
+		s := c.stamp()
+		d.records([]postmaster.Record{{Kind: postmaster.RecordNotify, Slot: r.Slot, Notify: r.Notify,
+			Reason: postmaster.NotifyLaunched, Now: r.Now, Epoch: r.Epoch, Call: s, Return: s}})
+		d.perform(postmaster.Action{Kind: postmaster.ActionSignal, Pid: r.Notify, Signal: postmaster.SIGUSR1})
+	}
+	if err := c.policy.check(ev); err != nil {
+		t.Failf("%v", err)
+	}
 }
 
 // workerBody is a worker process doing act.

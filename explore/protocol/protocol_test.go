@@ -174,6 +174,7 @@ var mutantShows = map[Mutant]string{
 	"plain-pmsignal-clear":  "hang",
 	"skip-generation-store": "linearizability",
 	"skip-pid-reset":        "linearizability",
+	"relaunch-running":      "linearizability",
 }
 
 // TestMutantsCaught: every mutant is caught under the model its catalogue
