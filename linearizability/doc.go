@@ -1,6 +1,6 @@
 // Package linearizability implements the linearizability checking of
 // recorded histories of the background-worker slot handoff against the
-// sequential specification in package spec (DESIGN §4): history types and
+// sequential specification in package spec: history types and
 // their JSON lines codec, porcupine models built from [spec.Step], the
 // checks, a generator of linearizable histories, and porcupine's HTML
 // view of a violation. It never imports the implementation: the checker

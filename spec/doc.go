@@ -1,7 +1,7 @@
 // Package spec implements the sequential specification of PostgreSQL's
 // background-worker slot handoff, as written in the seed
-// (seed/bgworker.c, PostgreSQL 9.4 development, August 2013) with the
-// upstream fixes listed in DESIGN §2 applied.
+// (PostgreSQL's src/backend/postmaster/bgworker.c, 9.4 development, August
+// 2013) with the upstream fixes of the flaw catalogue (package flaw) applied.
 //
 // It is the project's independent oracle: pure functions over small
 // values, no I/O, no goroutines, only the standard library, and no import of

@@ -2,7 +2,7 @@ package spec
 
 import "fmt"
 
-// OpKind names an operation of the specification (DESIGN §4).
+// OpKind names an operation of the specification (see docs/spec.md).
 type OpKind uint8
 
 // The operations. The first three are a backend's calls; the rest are the

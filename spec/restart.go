@@ -23,7 +23,7 @@ func (e Exit) String() string {
 // Action is what the postmaster does with a worker that has stopped.
 type Action uint8
 
-// The actions of the restart rule (DESIGN §1, "Lifecycle").
+// The actions of the restart rule (the seed's CleanupBackgroundWorker).
 const (
 	// RestartNow: start the worker again without delay (it is not
 	// considered crashed; the seed clears rw_crashed_at).
@@ -74,7 +74,7 @@ func (d Decision) String() string {
 // 64-bit arithmetic. Every int32 fits: |restartTime| seconds is at most about
 // 2.1e18 nanoseconds. The seed's postmaster computes restart_time * 1000 in
 // 32-bit milliseconds, which overflows from 2,147,484 seconds on (the
-// restart-overflow flaw of DESIGN §2); this function is the fixed rule.
+// restart-overflow flaw); this function is the fixed rule.
 func RestartDelay(restartTime int32) time.Duration {
 	return time.Duration(int64(restartTime)) * time.Second
 }
@@ -90,8 +90,7 @@ func crashed(w Worker) Decision {
 }
 
 // Restart is the seed postmaster's rule for a worker process that has
-// exited (CleanupBackgroundWorker and maybe_start_bgworker; DESIGN §1,
-// "Lifecycle"):
+// exited (postmaster.c, CleanupBackgroundWorker and maybe_start_bgworker):
 //
 //   - exit code 0 (not signaled): [RestartNow], whatever RestartTime, even
 //     [NeverRestart];
@@ -119,7 +118,7 @@ func Restart(w Worker, e Exit) Decision {
 // (fork failed): it is treated as a crash at that moment, [Forget] if
 // RestartTime is [NeverRestart], else [RestartAfter] RestartTime seconds.
 // This is the upstream fix (PostgreSQL 4fe04244b5) of the seed's
-// spawn-failure-as-start flaw (DESIGN §2), where a failed spawn was retried
+// spawn-failure-as-start flaw, where a failed spawn was retried
 // at once and its bookkeeping half-updated.
 func SpawnFailed(w Worker) Decision {
 	return crashed(w)

@@ -35,7 +35,7 @@ func (sl Slot) String() string {
 	return fmt.Sprintf("%s g%d pid=%d", use, sl.Generation, sl.Pid)
 }
 
-// State is the specification's state (DESIGN §4): the slot array of the
+// State is the specification's state (see docs/spec.md): the slot array of the
 // seed's BackgroundWorkerArray, whether the postmaster is alive, and the
 // number of crash re-initializations so far.
 //
@@ -197,7 +197,7 @@ func (st Status) String() string {
 
 // StatusOf is the status rule, GetBackgroundWorkerPid with the upstream
 // fix 28724fd90d (the seed checks only the generation: the no-inuse-check
-// flaw of DESIGN §2). It returns [Stopped] if h was issued in another epoch,
+// flaw). It returns [Stopped] if h was issued in another epoch,
 // names no slot, names another generation, or the slot is not in use;
 // otherwise [NotYetStarted] for pid [InvalidPid], [Stopped] for pid
 // [DeadPid], and [Started] with the pid for a running worker.

@@ -5,7 +5,7 @@ package spec
 // equal. An empty result means out is not a legal output of in from s.
 // Step never changes s, and the states it returns share no memory with s.
 //
-// For each kind (DESIGN §4):
+// For each kind:
 //
 //   - [OpRegister] (RegisterDynamicBackgroundWorker): if [Validate] rejects
 //     the worker, the only legal output is [ResultInvalid] naming the same

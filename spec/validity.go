@@ -83,7 +83,7 @@ func checkName(f Field, s string) *Invalid {
 // the check RegisterDynamicBackgroundWorker makes (the seed calls
 // SanityCheckBackgroundWorker at ERROR level) strengthened with rules the
 // seed leaves to C's types and to the postmaster's paranoid copying
-// (DESIGN §1). In order:
+// (BackgroundWorkerStateChange's copies). In order:
 //
 //  1. Name: non-empty, at most MaxLen-1 bytes, printable ASCII (0x20..0x7e);
 //  2. LibraryName, then FunctionName: at most MaxLen-1 bytes, printable
