@@ -181,3 +181,14 @@ func TestNoiseEnv(t *testing.T) {
 		t.Errorf("noiseEnv(off) = %q, %v; want nothing", env, err)
 	}
 }
+
+// BenchmarkNoiseDecide is the cost of the noise on an access it lets
+// through: the draw alone.
+func BenchmarkNoiseDecide(b *testing.B) {
+	n := testNoise
+	n.Probability = 1e-12
+	z := newNoiser(n, "postmaster")
+	for b.Loop() {
+		z.decide()
+	}
+}
