@@ -389,8 +389,8 @@ func (l *loop) request(line []byte) error {
 
 // observe counts the core's accesses to shared memory down to the armed
 // breakpoint (OpStopAt), and stops the process there; then it calls
-// BeforeAccess. The core runs on
-// the loop's goroutine only, as do requests, so stopIn needs no lock.
+// BeforeAccess. The core runs on the loop's goroutine only, as do
+// requests, so stopIn needs no lock.
 func (l *loop) observe(a shmem.Access) {
 	l.accesses++
 	if l.rc.BeforeAccess != nil {
