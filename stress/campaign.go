@@ -228,7 +228,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
 	c.cl, err = cluster.Start(sctx, cluster.Config{MaxWorkers: cfg.Slots, Static: static,
 		ConsistentDelay: cfg.ConsistentDelay.D(), RecoveryDelay: cfg.RecoveryDelay.D(), Flaws: cfg.Flaws(),
-		Dir: opts.Dir, RemoveDirIfOrphaned: opts.RemoveIfOrphaned, Registry: Registry(), Clock: region})
+		Dir: opts.Dir, RemoveDirIfOrphaned: opts.RemoveIfOrphaned, Registry: Registry(), Clock: region, Noise: cfg.Noise.Cluster(cfg.Seed)})
 	scancel()
 	if err != nil {
 		return nil, fmt.Errorf("stress: %w", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/impl/cluster"
 	"bgwmodel/impl/flaw"
 )
 
@@ -95,6 +96,51 @@ type Config struct {
 	Check CheckConfig `json:"check"`
 	// Vary is what the seed varies (see [Config.Resolve]).
 	Vary Vary `json:"vary"`
+	// Noise is the race-widening noise in the cluster's processes.
+	Noise NoiseConfig `json:"noise"`
+}
+
+// NoiseConfig is the campaign's race-widening noise (cluster.Noise): the
+// postmaster and the backends pause, at random, before some of their
+// accesses to shared memory and their lock operations, so that windows a
+// few instructions wide stay open long enough to be hit. It is seeded
+// from the campaign's seed, each process on its own stream.
+type NoiseConfig struct {
+	// Enabled turns the noise on.
+	Enabled bool `json:"enabled"`
+	// Probability is the chance of a pause before each access or lock
+	// operation, 0..1.
+	Probability float64 `json:"probability"`
+	// YieldShare is the share of pauses that are yields (sched_yield)
+	// rather than sleeps, 0..1.
+	YieldShare float64 `json:"yield_share"`
+	// MinDelay and MaxDelay bound a sleep (drawn log-uniformly between
+	// them; at most cluster.MaxNoiseDelay).
+	MinDelay Duration `json:"min_delay"`
+	MaxDelay Duration `json:"max_delay"`
+}
+
+// Cluster returns the cluster's noise for a campaign with seed: the zero
+// (off) cluster.Noise unless Enabled. It does not block.
+func (n NoiseConfig) Cluster(seed int64) cluster.Noise {
+	if !n.Enabled {
+		return cluster.Noise{}
+	}
+	return cluster.Noise{Seed: uint64(seed), Probability: n.Probability, YieldShare: n.YieldShare,
+		MinDelay: n.MinDelay.D(), MaxDelay: n.MaxDelay.D()}
+}
+
+// validate checks the noise's fields, on or off, with the rules of
+// cluster.Noise.Validate.
+func (n NoiseConfig) validate() error {
+	n.Enabled = true // a value is checked even while the noise is off
+	var ne *cluster.NoiseError
+	if err := n.Cluster(0).Validate(); errors.As(err, &ne) {
+		return &ConfigError{Field: "noise." + ne.Field, Err: ne.Err}
+	} else if err != nil {
+		return &ConfigError{Field: "noise", Err: err}
+	}
+	return nil
 }
 
 // Workload is the backends' mix of operations.
@@ -330,6 +376,9 @@ func ParseConfig(file string, data []byte) (Config, error) {
 	err := decodeStrict(data, &c)
 	if err == nil {
 		err = c.Validate()
+	}
+	if err == nil {
+		err = c.Noise.validate()
 	}
 	if err != nil {
 		return Config{}, inFile(file, data, err)

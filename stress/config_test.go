@@ -94,6 +94,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{`{"faults": {"postmaster_death": {"at": 0}}}`, "faults.postmaster_death.at", 1, "want a fraction"},
 		{`{"check": {"slack": "100ms"}}`, "check.slack", 1, "more than the longest SIGSTOP"},
 		{`{"check": {"wait_grace": "10ms"}}`, "check.wait_grace", 1, "more than the longest SIGSTOP"},
+		{`{"noise": {"probability": 1.5}}`, "noise.probability", 1, "want a probability in 0..1, got 1.5"},
+		{"{\"noise\": {\"enabled\": false,\n \"yield_share\": -1}}", "noise.yield_share", 2, "want a share in 0..1"},
+		{"{\"noise\": {\n\n \"max_delay\": \"1s\"}}", "noise.max_delay", 3, "want min_delay (20µs) .. 100ms, got 1s"},
+		{`{"noise": {"min_delay": "0s"}}`, "noise.min_delay", 1, "want more than 0 when some pauses are sleeps"},
+		{`{"noise": {"enabled": "yes"}}`, "noise.enabled", 1, "want true or false"},
+		{`{"noise": {"seed": 3}}`, "noise.seed", 1, "unknown field (known: enabled, probability, yield_share, min_delay, max_delay)"},
 	} {
 		t.Run(c.field, func(t *testing.T) {
 			_, err := ParseConfig("f.json", []byte(c.json))
@@ -243,5 +249,36 @@ func TestMainArg(t *testing.T) {
 		if !reg.Has(Library, string(b)) {
 			t.Errorf("registry lacks %s", b)
 		}
+	}
+}
+
+// TestNoiseConfig: the noise is on by default, seeded from the campaign's
+// seed; a configuration file turns it off.
+func TestNoiseConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name, json string
+		on         bool
+	}{
+		{"default", `{}`, true},
+		{"off", `{"noise": {"enabled": false}}`, false},
+		{"probability 0", `{"noise": {"probability": 0}}`, false},
+		{"yields only", `{"noise": {"yield_share": 1, "min_delay": "0s", "max_delay": "0s"}}`, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := ParseConfig("f.json", []byte(tc.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := cfg.Noise.Cluster(1234)
+			if n.Enabled() != tc.on {
+				t.Fatalf("noise %+v: on %v, want %v", n, n.Enabled(), tc.on)
+			}
+			if err := n.Validate(); err != nil {
+				t.Errorf("the cluster refuses the noise: %v", err)
+			}
+			if tc.on && n.Seed != 1234 {
+				t.Errorf("noise seed %d, want the campaign's, 1234", n.Seed)
+			}
+		})
 	}
 }

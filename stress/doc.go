@@ -122,4 +122,13 @@
 // [*ConfigError] naming the field. A flaw ([Config.Flaw]) brings back a
 // seed defect in the cluster; the weak-memory ones cannot show on x86 and
 // [Run] refuses them ([ErrWeakFlaw]): `bgw explore` is the tool for them.
+//
+// The race-widening noise ([Config.Noise], [NoiseConfig]) is on by
+// default: the postmaster and the backends pause, at random, before some
+// of their accesses to shared memory and their lock operations (yielding
+// the processor, or sleeping from microseconds to milliseconds), so that
+// windows a few instructions wide are hit within a campaign. It is seeded
+// from [Config.Seed], each process on its own stream, and costs about a
+// tenth of the operations per second; `{"noise": {"enabled": false}}` in
+// a -config file turns it off.
 package stress

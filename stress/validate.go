@@ -56,6 +56,9 @@ func (c *Config) Validate() error {
 	if err := c.Faults.validate(); err != nil {
 		return err
 	}
+	if err := c.Noise.validate(); err != nil {
+		return err
+	}
 	return c.Check.validate(c.Faults.StopPostmaster.Max.D())
 }
 

@@ -73,8 +73,13 @@ func newBackendProcess(reg *worker.Registry) (*backendProcess, error) {
 	if err != nil {
 		return nil, err
 	}
+	noise, err := noiseFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	z := newNoiser(noise, noiseBackend+os.Getenv(EnvBackendID))
 	steps := &stepper{}
-	seg, err := bgworker.Attach(shmem.Observe(child.Region, steps.observe))
+	seg, err := bgworker.Attach(shmem.Observe(child.Region, z.observe(steps.observe)))
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +96,7 @@ func newBackendProcess(reg *worker.Registry) (*backendProcess, error) {
 		return nil, err
 	}
 	latch := stepLatch{proc.NewLatch(child.Death), steps}
-	be := bgworker.NewBackend(seg, bgworker.BackendConfig{Lock: stepLock{lock, steps},
+	be := bgworker.NewBackend(seg, bgworker.BackendConfig{Lock: stepLock{z.lock(lock), steps},
 		Postmaster: stepSignaller{sig, steps}, Latch: latch, Flaws: flaws})
 	conn, err := net.DialTimeout("unix", os.Getenv(EnvSocket), dialTimeout)
 	if err != nil {

@@ -90,6 +90,10 @@ type Config struct {
 	// whatever this says. Without it the supervisor never removes a Dir
 	// the caller gave; Stop never does either way.
 	RemoveDirIfOrphaned bool
+	// Noise is race-widening noise in the postmaster and the backends
+	// (see [Noise]); the zero value is none. Start refuses one that
+	// [Noise.Validate] refuses. It applies with ConfigFile too.
+	Noise Noise
 }
 
 // Cluster is a running cluster, seen from the program that started it
@@ -170,6 +174,9 @@ func deadline(ctx context.Context, def time.Duration) time.Time {
 // DefaultTimeout passes, if ctx has no deadline).
 func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	refuseReexecuted()
+	if err := cfg.Noise.Validate(); err != nil {
+		return nil, err
+	}
 	c := &Cluster{waiters: map[string]chan *Backend{}, backends: map[*Backend]bool{},
 		handshakes: map[net.Conn]bool{}, supDone: make(chan proc.Exited, 1)}
 	var cleanup []func()
@@ -225,7 +232,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := c.startSupervisor(configPath, sock, cfg.ClockOffset, orphanDirs); err != nil {
+	if err := c.startSupervisor(configPath, sock, cfg.ClockOffset, cfg.Noise, orphanDirs); err != nil {
 		return nil, err
 	}
 	cleanup = append(cleanup, func() { c.ctl.close() })
@@ -275,10 +282,15 @@ func writeConfig(dir string, cfg *Config) (string, error) {
 }
 
 // startSupervisor starts the supervisor with the control pipes, the record
-// log and the clock, and a goroutine that waits for it. orphanDirs are
-// the directories it removes if the harness dies.
-func (c *Cluster) startSupervisor(configPath, sock string, clockOff shmem.Offset, orphanDirs []string) error {
+// log and the clock, and a goroutine that waits for it. noise is passed
+// on to the postmaster; orphanDirs are the directories the supervisor
+// removes if the harness dies.
+func (c *Cluster) startSupervisor(configPath, sock string, clockOff shmem.Offset, noise Noise, orphanDirs []string) error {
 	orphanVar, err := orphanEnv(orphanDirs)
+	if err != nil {
+		return err
+	}
+	noiseVar, err := noiseEnv(noise)
 	if err != nil {
 		return err
 	}
@@ -303,8 +315,8 @@ func (c *Cluster) startSupervisor(configPath, sock string, clockOff shmem.Offset
 	defer repW.Close()
 	pid, err := (&proc.Command{
 		Role: RoleSupervisor,
-		Env: []string{EnvConfig + "=" + configPath, EnvSocket + "=" + sock,
-			EnvClockOffset + "=" + strconv.FormatUint(uint64(clockOff), 10), orphanVar},
+		Env: append([]string{EnvConfig + "=" + configPath, EnvSocket + "=" + sock,
+			EnvClockOffset + "=" + strconv.FormatUint(uint64(clockOff), 10), orphanVar}, noiseVar...),
 		Files:  []*os.File{reqR, repW, records, c.clockRegion.File()},
 		Stdout: serverLog, Stderr: serverLog,
 		// If the harness dies without stopping the cluster (kill -9, a

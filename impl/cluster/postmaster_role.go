@@ -106,6 +106,18 @@ func runPostmaster(cfg postmaster.Config) error {
 		return err
 	}
 	cfg.Stamp = clock.Stamp
+	noise, err := noiseFromEnv()
+	if err != nil {
+		return err
+	}
+	noiseVar, err := noiseEnv(noise)
+	if err != nil {
+		return err
+	}
+	var beforeAccess func(shmem.Access)
+	if z := newNoiser(noise, noisePostmaster); z != nil {
+		beforeAccess = z.access
+	}
 	seg, err := shmem.Create("bgw-segment", bgworker.ShmemSize(cfg.MaxWorkers))
 	if err != nil {
 		return err
@@ -125,8 +137,9 @@ func runPostmaster(cfg postmaster.Config) error {
 		},
 		BackendRole: RoleBackend,
 		BackendEnv: func(id string) []string {
-			return []string{EnvSocket + "=" + socket, EnvBackendID + "=" + id}
+			return append([]string{EnvSocket + "=" + socket, EnvBackendID + "=" + id}, noiseVar...)
 		},
+		BeforeAccess: beforeAccess,
 	})
 	if err != nil {
 		return fmt.Errorf("%w: %w", errRunFailed, err)

@@ -66,6 +66,11 @@ type RunConfig struct {
 	// DrainTimeout bounds the wait for backends after the postmaster's
 	// exit; 0 means [DefaultDrainTimeout].
 	DrainTimeout time.Duration
+	// BeforeAccess, if set, is called before each of the core's accesses
+	// to shared memory, on the loop's goroutine, once the breakpoint
+	// (OpStopAt) has counted it: the cluster's race-widening noise. It
+	// may block, which delays the access.
+	BeforeAccess func(shmem.Access)
 }
 
 // Run is the postmaster's OS loop (PostmasterMain and ServerLoop): one
@@ -383,10 +388,14 @@ func (l *loop) request(line []byte) error {
 }
 
 // observe counts the core's accesses to shared memory down to the armed
-// breakpoint (OpStopAt), and stops the process there. The core runs on
-// the loop's goroutine only, as do requests, so stopIn needs no lock.
+// breakpoint (OpStopAt), and stops the process there; then it calls
+// BeforeAccess. The core runs on the loop's goroutine only, as do
+// requests, so stopIn needs no lock.
 func (l *loop) observe(a shmem.Access) {
 	l.accesses++
+	if l.rc.BeforeAccess != nil {
+		defer l.rc.BeforeAccess(a)
+	}
 	if l.stopIn == 0 {
 		return
 	}

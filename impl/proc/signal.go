@@ -153,3 +153,9 @@ func StopSelf() error {
 	}
 	return nil
 }
+
+// Yield gives up the processor (sched_yield(2)): the calling thread goes
+// to the end of its run queue, so that another runnable process or thread
+// may run first. It is a hint to the scheduler; it does not block beyond
+// that, and it cannot fail on Linux.
+func Yield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
