@@ -104,12 +104,13 @@ type Result struct {
 }
 
 // Outcome is the campaign's outcome: Fail if a check failed, or if a
-// violation was found and the run could not finish; otherwise Undecided
-// for a campaign cut short (an interrupt is no pass); otherwise the
-// verdict's.
+// violation was found while the campaign ran (even if the checks at its
+// end, on the whole history, do not find it again, or the run could not
+// finish); otherwise Undecided for a campaign cut short (an interrupt is
+// no pass); otherwise the verdict's.
 func (r *Result) Outcome() Outcome {
 	switch {
-	case r.Verdict == nil && r.FirstViolation != "":
+	case r.FirstViolation != "": // found while running: the verdict, whatever the checks at the end say
 		return Fail
 	case r.Verdict == nil:
 		return Undecided

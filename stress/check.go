@@ -33,6 +33,10 @@ const (
 	StopFile = "stop.json"
 	// RecordsFile is the postmaster's record log (cluster.RecordsFile).
 	RecordsFile = "records.jsonl"
+	// LiveViolationFile is the snapshot of the histories (the postmaster's
+	// operations included) in which the campaign found a linearizability
+	// violation while it ran, if it did.
+	LiveViolationFile = "live-violation.jsonl"
 )
 
 // CheckOptions configure [CheckDir] and [CheckFiles].
@@ -153,7 +157,50 @@ func CheckDir(dir string, opts CheckOptions) (*Verdict, error) {
 		return nil, fmt.Errorf("%w: the run has no verdict", err)
 	}
 	in.exit = &e
-	return in.check(opts)
+	v, err := in.check(opts)
+	if err != nil {
+		return nil, err
+	}
+	if live := filepath.Join(dir, LiveViolationFile); fileExists(live) {
+		r, err := liveResult(live, in.slots, in.static, opts.Timeout)
+		if err != nil {
+			return nil, err
+		}
+		v.Checks = append(v.Checks, r)
+	}
+	return v, nil
+}
+
+// fileExists reports whether path names something (a non-regular file is
+// refused by whoever reads it).
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// liveResult checks again the history in which the campaign found a
+// linearizability violation while it ran: a violation is a violation,
+// whether or not the check of the whole, larger history finds it again
+// (its windows differ). It fails only if the violation is found again.
+func liveResult(path string, slots, static int, timeout time.Duration) (CheckResult, error) {
+	h, err := linearizability.ReadFile(path)
+	if err != nil {
+		return CheckResult{}, err
+	}
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	rep := linearizability.Check(h, linearizability.Options{Slots: slots, Static: static,
+		Mode: linearizability.ModeAuto, Timeout: timeout})
+	r := linResult(rep)
+	r.Name = CheckLive
+	switch r.Outcome {
+	case Pass: // found once, not again: no verdict either way
+		r.Outcome, r.Summary = Undecided, "the violation found while the campaign ran is not found again: "+r.Summary
+	case Fail:
+		r.Summary = "found while the campaign ran, and again: " + r.Summary
+	}
+	return r, nil
 }
 
 // CheckFiles checks history files and at most one record log (told apart

@@ -157,6 +157,12 @@ func (c *campaign) checkSnapshot(recs []postmaster.Record) {
 	rep := linearizability.Check(h, linearizability.Options{Slots: c.cfg.Slots, Static: static,
 		Mode: linearizability.ModeAuto, Timeout: min(30*time.Second, c.cfg.Check.Timeout.D())})
 	if v := rep.Violation(); v != nil {
+		// Keep the snapshot: the check of the whole history, windowed
+		// otherwise, need not find the same violation again, and the
+		// evidence must not depend on it (see CheckLive).
+		if err := writeHistory(filepath.Join(c.dir, LiveViolationFile), h); err != nil {
+			c.noteErr(err)
+		}
 		c.found(fmt.Sprintf("linearizability: %s check in %s", v.Check, v.Where))
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"bgwmodel/internal/safefile"
 	"bgwmodel/internal/shellquote"
+	"bgwmodel/linearizability"
 )
 
 // Report files a campaign writes in its run directory.
@@ -73,6 +74,21 @@ func readJSONLines[T any](path string) ([]T, error) {
 			return out, nil
 		}
 	}
+}
+
+// writeHistory writes h as a history file (linearizability's codec).
+func writeHistory(path string, h linearizability.History) error {
+	var b bytes.Buffer
+	enc := linearizability.NewEncoder(&b)
+	for _, op := range h {
+		if err := enc.Encode(op); err != nil {
+			return fmt.Errorf("stress: %s: %w", path, err)
+		}
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
+		return fmt.Errorf("stress: %w", err)
+	}
+	return nil
 }
 
 func writeJSONLines[T any](path string, items []T) error {
@@ -243,6 +259,9 @@ func Summary(res *Result) string {
 	}
 	if res.FirstViolation != "" {
 		fmt.Fprintf(&b, "  first violation after %v: %s\n", res.DetectedAfter.Round(time.Millisecond), res.FirstViolation)
+		if res.Verdict != nil && res.Verdict.Outcome() != Fail {
+			fmt.Fprintf(&b, "  the checks at the end did not find it again; it is the verdict all the same\n")
+		}
 	}
 	if n := len(res.AfterViolation); n > 0 {
 		fmt.Fprintf(&b, "  after it, %d errors of the stop it caused (not failures of the run), the first: %s\n", n, res.AfterViolation[0])

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"bgwmodel/linearizability"
 )
 
 // copyRun copies the saved run testdata/name to a new directory and
@@ -291,5 +293,40 @@ func TestCheckDirHistoryFilesOnly(t *testing.T) {
 				t.Fatalf("CheckDir: %v, want an error saying %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCheckDirLiveViolation: a violation the campaign found while it ran
+// is checked again from the snapshot it saved, and fails the run even
+// where the checks of the whole history pass.
+func TestCheckDirLiveViolation(t *testing.T) {
+	src := filepath.Join("testdata", "no-inuse-check")
+	h, err := linearizability.ReadDir(filepath.Join(src, HistoryDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _, err := readRecords(filepath.Join(src, RecordsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pmh, _, err := PostmasterHistory(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = append(h, pmh...)
+	h.SortByCall()
+	dir := copyRun(t, "clean-1")
+	if err := writeHistory(filepath.Join(dir, LiveViolationFile), h); err != nil {
+		t.Fatal(err)
+	}
+	if err := SealRunDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	v, err := CheckDir(dir, CheckOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := v.Failed(); len(got) != 1 || got[0] != CheckLive {
+		t.Fatalf("failed %v, want [%s]:\n%s", got, CheckLive, v)
 	}
 }

@@ -28,6 +28,9 @@ const (
 	// CheckRecording: every outcome the histories leave unknown has a
 	// cause the run shows ([CutsFile]); otherwise Undecided.
 	CheckRecording CheckName = "recording"
+	// CheckLive: the history of a linearizability violation found while
+	// the campaign ran ([LiveViolationFile]), checked again.
+	CheckLive CheckName = "live-linearizability"
 	// CheckCoverage: the run decided every kind of outcome its
 	// configuration can reach ([Config.Reachable]); otherwise it is
 	// vacuous: Undecided.
