@@ -56,9 +56,10 @@ func (e config[C]) with(k, d int) string {
 // [sweeper.touched]), so any of them may stand at the point where one is
 // linearized.
 type pendClass struct {
-	key string
-	rep int // an operation of the class, for its input
-	n   int // how many are in flight
+	key   string
+	khash uint64 // strhash(key), for the step memo
+	rep   int    // an operation of the class, for its input
+	n     int    // how many are in flight
 }
 
 // sweeper computes, event by event, every configuration reachable by a
@@ -91,6 +92,7 @@ type sweeper[C any] struct {
 	slotOf  map[string]int // key -> the slot new operations of that key join
 	pending int
 	seen    map[uint64][]config[C]
+	memo    stepMemo[C]
 }
 
 // sweepResult is how a sweep ended.
@@ -123,6 +125,7 @@ const recentCuts = 32
 func sweep[C any](m machine[C], ops []porcupine.Operation, init []C, minWindow int,
 	lim *limits, emit func(window[C]) bool) sweepResult[C] {
 	s := &sweeper[C]{m: m, ops: ops, seen: map[uint64][]config[C]{}, slotOf: map[string]int{}}
+	s.memo.init(m)
 	for _, c := range init {
 		s.cur = append(s.cur, config[C]{c: c})
 	}
@@ -261,7 +264,7 @@ func (s *sweeper[C]) call(j int) (int, bool) {
 	if k == len(s.classes) {
 		s.classes = append(s.classes, pendClass{})
 	}
-	s.classes[k] = pendClass{key: key, rep: j, n: 1}
+	s.classes[k] = pendClass{key: key, khash: strhash(key), rep: j, n: 1}
 	s.slotOf[key] = k
 	return k, true
 }
@@ -322,7 +325,7 @@ func (s *sweeper[C]) closure(k int) {
 			if e.count(p) >= s.classes[p].n {
 				continue
 			}
-			for _, c := range s.m.step(e.c, s.ops[s.classes[p].rep].Input) {
+			for _, c := range s.step(e.c, p) {
 				f := config[C]{c, e.with(p, 1)}
 				if s.add(f) {
 					stack = append(stack, f)
