@@ -21,9 +21,10 @@ type stepMemo[C any] struct {
 
 // memoEntry is one remembered step.
 type memoEntry[C any] struct {
-	c   C
-	key string
-	out []C
+	c    C
+	key  string
+	out  []C
+	idle bool // out holds c: the operation is legal in c and leaves it as it is
 }
 
 // maxMemo is the most steps a memo remembers; past it, it starts afresh
@@ -35,27 +36,33 @@ func (s *stepMemo[C]) init(m machine[C]) {
 }
 
 // step returns s.m.step(c, in), where key is s.m.key(in) and khash its
-// strhash.
-func (s *stepMemo[C]) step(c C, in any, key string, khash uint64) []C {
+// strhash, and whether that holds c.
+func (s *stepMemo[C]) step(c C, in any, key string, khash uint64) (out []C, idle bool) {
 	h := s.m.hash(c) ^ khash
 	for _, e := range s.buckets[h] {
 		if e.key == key && s.m.equal(e.c, c) {
-			return e.out
+			return e.out, e.idle
 		}
 	}
-	out := s.m.step(c, in)
+	out = s.m.step(c, in)
+	for _, d := range out {
+		if s.m.equal(d, c) {
+			idle = true
+			break
+		}
+	}
 	if s.n == maxMemo {
 		clear(s.buckets)
 		s.n = 0
 	}
-	s.buckets[h] = append(s.buckets[h], memoEntry[C]{c: c, key: key, out: out})
+	s.buckets[h] = append(s.buckets[h], memoEntry[C]{c: c, key: key, out: out, idle: idle})
 	s.n++
-	return out
+	return out, idle
 }
 
 // step returns the configurations that may follow c when an operation of
-// class slot p takes effect.
-func (s *sweeper[C]) step(c C, p int) []C {
+// class slot p takes effect, and whether c is one of them.
+func (s *sweeper[C]) step(c C, p int) ([]C, bool) {
 	cl := &s.classes[p]
 	return s.memo.step(c, s.ops[cl.rep].Input, cl.key, cl.khash)
 }

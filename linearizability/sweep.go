@@ -60,6 +60,7 @@ type pendClass struct {
 	khash uint64 // strhash(key), for the step memo
 	rep   int    // an operation of the class, for its input
 	n     int    // how many are in flight
+	read  bool   // the machine's readOnly: see [sweeper.saturate]
 }
 
 // sweeper computes, event by event, every configuration reachable by a
@@ -264,7 +265,7 @@ func (s *sweeper[C]) call(j int) (int, bool) {
 	if k == len(s.classes) {
 		s.classes = append(s.classes, pendClass{})
 	}
-	s.classes[k] = pendClass{key: key, khash: strhash(key), rep: j, n: 1}
+	s.classes[k] = pendClass{key: key, khash: strhash(key), rep: j, n: 1, read: s.m.readOnly(s.ops[j].Input)}
 	s.slotOf[key] = k
 	return k, true
 }
@@ -310,7 +311,7 @@ func (s *sweeper[C]) closure(k int) {
 	}
 	var stack, next []config[C]
 	for _, e := range s.cur {
-		if s.add(e) {
+		if e = s.saturate(e); s.add(e) {
 			stack = append(stack, e)
 		}
 	}
@@ -325,8 +326,9 @@ func (s *sweeper[C]) closure(k int) {
 			if e.count(p) >= s.classes[p].n {
 				continue
 			}
-			for _, c := range s.step(e.c, p) {
-				f := config[C]{c, e.with(p, 1)}
+			out, _ := s.step(e.c, p)
+			for _, c := range out {
+				f := s.saturate(config[C]{c, e.with(p, 1)})
 				if s.add(f) {
 					stack = append(stack, f)
 				}
@@ -334,6 +336,31 @@ func (s *sweeper[C]) closure(k int) {
 		}
 	}
 	s.cur = s.prune(next)
+}
+
+// saturate returns e with every pending read-only operation that is
+// legal in e's configuration linearized: the class counts of those raised
+// to the number in flight. The result dominates e, so the sweep need not
+// keep e. Any way to go on from e linearizes such an operation r at some
+// later point, from some configuration x that e's configuration c has
+// become; r leaves x as it is, or as its pooled cut-short operations may
+// leave it, which the step after r may do anyway. Leaving r out there and
+// taking it at c instead (where it is legal, all the operations before
+// it having been called before r returned and returned after r was
+// called) gives a way to go on from the result with the same effects.
+// Without it the sweep would carry every subset of the reads in flight,
+// 2^n configurations for n reads, each stepped by every other operation.
+func (s *sweeper[C]) saturate(e config[C]) config[C] {
+	for p := range s.classes {
+		cl := &s.classes[p]
+		if !cl.read || e.count(p) >= cl.n {
+			continue
+		}
+		if _, idle := s.step(e.c, p); idle {
+			e.lin = e.with(p, cl.n-e.count(p))
+		}
+	}
+	return e
 }
 
 // add records e as seen and reports whether it is new.
