@@ -71,7 +71,9 @@ type pendClass struct {
 // order to get there. Pending operations with the same key (the machine
 // guarantees they are interchangeable) are counted, not told apart, so
 // ten identical registrations in flight make eleven configurations, not
-// 1024. Configurations are deduplicated and dominated ones pruned.
+// 1024. Configurations are deduplicated and dominated ones pruned; a
+// pending read legal in a configuration is linearized there at once (see
+// [sweeper.saturate]), and steps are remembered (see [stepMemo]).
 // Cut-short operations never return: at their call they join the pool of
 // every configuration, from which they may take effect before any later
 // operation (see [spontaneous]).
