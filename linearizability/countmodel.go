@@ -100,6 +100,13 @@ func (countMachine) equal(a, b countCfg) bool { return a.n == b.n && a.pool.equa
 
 func (countMachine) dominates(a, b countCfg) bool { return a.n == b.n && a.pool.covers(b.pool) }
 
+// readOnly is true of a known "no free slot" answer: it leaves the count
+// as it is, or is illegal.
+func (countMachine) readOnly(input any) bool {
+	in := input.(*countIn)
+	return in.class < 0 && in.kind == countFull
+}
+
 func (m countMachine) describeState(c countCfg) string {
 	s := fmt.Sprintf("%d of %d slots in use", c.n, m.nslots)
 	if !c.pool.empty() {

@@ -119,6 +119,10 @@ func (w windowMachine[C]) dominates(a, b config[C]) bool {
 	return a.lin == b.lin && w.m.dominates(a.c, b.c)
 }
 
+// readOnly is false: an operation in flight at the window's start
+// changes the lin counts. No sweep runs on a window machine.
+func (w windowMachine[C]) readOnly(any) bool { return false }
+
 func (w windowMachine[C]) describeState(c config[C]) string {
 	s := w.m.describeState(c.c)
 	if n := linearizedEarly(c.lin); n > 0 {

@@ -26,6 +26,12 @@ type machine[C any] interface {
 	// dominates reports whether a can do everything b can: same state and
 	// at least b's pool of cut-short operations.
 	dominates(a, b C) bool
+	// readOnly reports whether an operation with this input only reads:
+	// in every configuration c, each configuration step returns is one c
+	// may become by letting pooled cut-short operations take effect (see
+	// [spontaneous]; c itself when the operation is legal in c), so the
+	// operation has no effect of its own. False is always safe.
+	readOnly(in any) bool
 	describeState(c C) string
 	describeOp(in, out any) string
 }

@@ -46,12 +46,7 @@ func (s *sweeper[C]) reaches(d config[C], j int, lin string, idle *map[[2]int]bo
 			if *idle == nil {
 				*idle = map[[2]int]bool{}
 			}
-			for _, x := range s.m.step(d.c, s.ops[s.classes[p].rep].Input) {
-				if s.m.equal(x, d.c) {
-					still = true
-					break
-				}
-			}
+			_, still = s.step(d.c, p)
 			(*idle)[[2]int{j, p}] = still
 		}
 		if !still {

@@ -166,6 +166,14 @@ func (slotMachine) dominates(a, b slotCfg) bool {
 	return a.fresh == b.fresh && a.s.Equal(b.s) && a.pool.covers(b.pool)
 }
 
+// readOnly is true of a known GetPid or WaitForStartup: [spec.Step]
+// returns the state unchanged or nothing.
+func (slotMachine) readOnly(input any) bool {
+	in := input.(*slotIn)
+	k := in.op.Input.Kind
+	return in.class < 0 && (k == spec.OpGetPid || k == spec.OpWaitForStartup)
+}
+
 func (slotMachine) describeState(c slotCfg) string {
 	if c.fresh {
 		return "initial"

@@ -56,9 +56,11 @@ func (e config[C]) with(k, d int) string {
 // [sweeper.touched]), so any of them may stand at the point where one is
 // linearized.
 type pendClass struct {
-	key string
-	rep int // an operation of the class, for its input
-	n   int // how many are in flight
+	key   string
+	khash uint64 // strhash(key), for the step memo
+	rep   int    // an operation of the class, for its input
+	n     int    // how many are in flight
+	read  bool   // the machine's readOnly: see [sweeper.saturate]
 }
 
 // sweeper computes, event by event, every configuration reachable by a
@@ -69,7 +71,9 @@ type pendClass struct {
 // order to get there. Pending operations with the same key (the machine
 // guarantees they are interchangeable) are counted, not told apart, so
 // ten identical registrations in flight make eleven configurations, not
-// 1024. Configurations are deduplicated and dominated ones pruned.
+// 1024. Configurations are deduplicated and dominated ones pruned; a
+// pending read legal in a configuration is linearized there at once (see
+// [sweeper.saturate]), and steps are remembered (see [stepMemo]).
 // Cut-short operations never return: at their call they join the pool of
 // every configuration, from which they may take effect before any later
 // operation (see [spontaneous]).
@@ -91,6 +95,7 @@ type sweeper[C any] struct {
 	slotOf  map[string]int // key -> the slot new operations of that key join
 	pending int
 	seen    map[uint64][]config[C]
+	memo    stepMemo[C]
 }
 
 // sweepResult is how a sweep ended.
@@ -123,6 +128,7 @@ const recentCuts = 32
 func sweep[C any](m machine[C], ops []porcupine.Operation, init []C, minWindow int,
 	lim *limits, emit func(window[C]) bool) sweepResult[C] {
 	s := &sweeper[C]{m: m, ops: ops, seen: map[uint64][]config[C]{}, slotOf: map[string]int{}}
+	s.memo.init(m)
 	for _, c := range init {
 		s.cur = append(s.cur, config[C]{c: c})
 	}
@@ -261,7 +267,7 @@ func (s *sweeper[C]) call(j int) (int, bool) {
 	if k == len(s.classes) {
 		s.classes = append(s.classes, pendClass{})
 	}
-	s.classes[k] = pendClass{key: key, rep: j, n: 1}
+	s.classes[k] = pendClass{key: key, khash: strhash(key), rep: j, n: 1, read: s.m.readOnly(s.ops[j].Input)}
 	s.slotOf[key] = k
 	return k, true
 }
@@ -307,7 +313,7 @@ func (s *sweeper[C]) closure(k int) {
 	}
 	var stack, next []config[C]
 	for _, e := range s.cur {
-		if s.add(e) {
+		if e = s.saturate(e); s.add(e) {
 			stack = append(stack, e)
 		}
 	}
@@ -322,8 +328,9 @@ func (s *sweeper[C]) closure(k int) {
 			if e.count(p) >= s.classes[p].n {
 				continue
 			}
-			for _, c := range s.m.step(e.c, s.ops[s.classes[p].rep].Input) {
-				f := config[C]{c, e.with(p, 1)}
+			out, _ := s.step(e.c, p)
+			for _, c := range out {
+				f := s.saturate(config[C]{c, e.with(p, 1)})
 				if s.add(f) {
 					stack = append(stack, f)
 				}
@@ -331,6 +338,31 @@ func (s *sweeper[C]) closure(k int) {
 		}
 	}
 	s.cur = s.prune(next)
+}
+
+// saturate returns e with every pending read-only operation that is
+// legal in e's configuration linearized: the class counts of those raised
+// to the number in flight. The result dominates e, so the sweep need not
+// keep e. Any way to go on from e linearizes such an operation r at some
+// later point, from some configuration x that e's configuration c has
+// become; r leaves x as it is, or as its pooled cut-short operations may
+// leave it, which the step after r may do anyway. Leaving r out there and
+// taking it at c instead (where it is legal, all the operations before
+// it having been called before r returned and returned after r was
+// called) gives a way to go on from the result with the same effects.
+// Without it the sweep would carry every subset of the reads in flight,
+// 2^n configurations for n reads, each stepped by every other operation.
+func (s *sweeper[C]) saturate(e config[C]) config[C] {
+	for p := range s.classes {
+		cl := &s.classes[p]
+		if !cl.read || e.count(p) >= cl.n {
+			continue
+		}
+		if _, idle := s.step(e.c, p); idle {
+			e.lin = e.with(p, cl.n-e.count(p))
+		}
+	}
+	return e
 }
 
 // add records e as seen and reports whether it is new.
