@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -153,8 +155,13 @@ func (j *judge) judge(m *Mutant) Verdict {
 	return v
 }
 
-// run runs a command in the scratch copy, bounded by limit, and returns
-// its combined output.
+// maxProcs bounds the processes a gate may run at once: a mutant that
+// spawns without end (a postmaster restarting a worker in a loop) is cut
+// short as a failure of the gate, not left to exhaust the machine.
+const maxProcs = 300
+
+// run runs a command in the scratch copy, bounded by limit and by
+// maxProcs descendants, and returns its combined output.
 func (j *judge) run(limit time.Duration, name string, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
@@ -162,21 +169,88 @@ func (j *judge) run(limit time.Duration, name string, args ...string) ([]byte, e
 	cmd.Dir = j.scratch
 	var b bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &b, &b
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exploded := make(chan struct{})
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			if d := descendants(cmd.Process.Pid); len(d) > maxProcs {
+				close(exploded)
+				for _, pid := range append(d, cmd.Process.Pid) {
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+				return
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(stop)
+	select {
+	case <-exploded:
+		return b.Bytes(), errExploded
+	default:
+	}
 	if ctx.Err() != nil {
 		return b.Bytes(), errTimeout
 	}
 	return b.Bytes(), err
 }
 
-var errTimeout = errors.New("time ran out")
+var (
+	errTimeout  = errors.New("time ran out")
+	errExploded = fmt.Errorf("more than %d processes at once", maxProcs)
+)
 
-// testResult: a failing test kills; its time running out trips.
+// descendants lists the processes below pid, from /proc.
+func descendants(pid int) []int {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	parent := map[int]int{}
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+		if len(f) > 1 {
+			parent[p], _ = strconv.Atoi(f[1])
+		}
+	}
+	var out []int
+	for p := range parent {
+		for q := parent[p]; q > 1; q = parent[q] {
+			if q == pid {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// testResult: a failing test kills; its time running out, or its
+// processes exploding, trips.
 func testResult(err error) Result {
 	switch {
 	case err == nil:
 		return Survived
-	case errors.Is(err, errTimeout):
+	case errors.Is(err, errTimeout), errors.Is(err, errExploded):
 		return Tripped
 	}
 	return Killed
@@ -188,7 +262,7 @@ func exitResult(err error) Result {
 	switch {
 	case err == nil:
 		return Survived
-	case errors.As(err, &ee) && ee.ExitCode() == 1:
+	case !errors.Is(err, errExploded) && errors.As(err, &ee) && ee.ExitCode() == 1:
 		return Killed
 	}
 	return Tripped

@@ -4,9 +4,11 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestEnumerateAndApply: every operator finds its sites in a small
@@ -77,4 +79,19 @@ func TestTally(t *testing.T) {
 		len(s.StressMissedExploreSCTSO) != 1 || s.StressMissedExploreSCTSO[0] != 3 {
 		t.Fatalf("tally %+v", s)
 	}
+}
+
+// TestDescendants: the process watch sees a child and a grandchild.
+func TestDescendants(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "sleep 5 & sleep 5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if d := descendants(cmd.Process.Pid); len(d) >= 2 {
+			return
+		}
+	}
+	t.Fatalf("descendants of %d: %v, want the two sleeps", cmd.Process.Pid, descendants(cmd.Process.Pid))
 }
