@@ -117,9 +117,24 @@ func killHarness(t *testing.T, sig syscall.Signal) {
 	if err := proc.Kill(harness, sig); err != nil {
 		t.Fatal(err)
 	}
-	ex := proctest.ReapAll(t, testTimeout, harness)
-	if e := ex[harness]; !e.Status.Signaled || e.Signal != sig {
-		t.Errorf("harness ended %v, want killed by %v", e, sig)
+	// Reap the harness by its pid: the cluster's processes, reparented to
+	// this test process (a subreaper), may end first, and are reaped
+	// below.
+	done := make(chan proc.Exited, 1)
+	go func() {
+		e, err := proc.WaitPid(harness)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- e
+	}()
+	select {
+	case e := <-done:
+		if !e.Status.Signaled || e.Signal != sig {
+			t.Errorf("harness ended %v, want killed by %v", e, sig)
+		}
+	case <-time.After(testTimeout):
+		t.Fatalf("harness %d still running %v after %v", harness, testTimeout, sig)
 	}
 	const bound = 5 * time.Second
 	for _, pid := range pids {
