@@ -14,7 +14,7 @@ import (
 	"bgwmodel/impl/bgworker"
 	"bgwmodel/impl/cluster"
 	"bgwmodel/impl/flaw"
-	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 	"bgwmodel/linearizability"
 )
 
@@ -206,7 +206,7 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 	if err := writeConfig(filepath.Join(opts.Dir, CampaignFile), &cfg); err != nil {
 		return nil, err
 	}
-	region, err := shmem.Create("bgw-stress-clock", 64)
+	region, err := memfd.Create("bgw-stress-clock", 64)
 	if err != nil {
 		return nil, fmt.Errorf("stress: clock: %w", err)
 	}

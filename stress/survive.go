@@ -211,7 +211,8 @@ func crashHeader(line string) bool {
 // postmasterFrame reports whether a line of a stack dump is in the
 // postmaster's code.
 func postmasterFrame(line string) bool {
-	return strings.Contains(line, "bgwmodel/impl/postmaster.") || strings.Contains(line, "bgwmodel/impl/cluster.postmasterMain") ||
+	return strings.Contains(line, "bgwmodel/impl/postmaster.") || strings.Contains(line, "bgwmodel/impl/pmdriver.") ||
+		strings.Contains(line, "bgwmodel/impl/cluster.postmasterMain") ||
 		strings.Contains(line, "bgwmodel/impl/cluster.runPostmaster")
 }
 

@@ -174,7 +174,7 @@ FATAL:  supervisor: gone
 		{"panic", "LOG:  x\npanic: runtime error: index out of range [3] with length 3\n\ngoroutine 1 [running]:\n" + pmFrame,
 			"panic: runtime error: index out of range [3] with length 3", 5},
 		{"fatal-error", "fatal error: concurrent map writes\n\ngoroutine 9 [running]:\n" +
-			"created by bgwmodel/impl/postmaster.Run in goroutine 1\n", "fatal error: concurrent map writes", 3},
+			"created by bgwmodel/impl/pmdriver.Run in goroutine 1\n", "fatal error: concurrent map writes", 3},
 		{"killed", "LOG:  nothing\n", "", 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {

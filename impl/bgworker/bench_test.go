@@ -4,13 +4,13 @@ import (
 	"testing"
 
 	"bgwmodel/impl/bgworker"
-	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 )
 
 // benchCluster is a cluster over the production memory: a memfd mapping.
 func benchCluster(b *testing.B, slots int) (*bgworker.Postmaster, *bgworker.Backend) {
 	b.Helper()
-	r, err := shmem.Create("bench", bgworker.ShmemSize(slots))
+	r, err := memfd.Create("bench", bgworker.ShmemSize(slots))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -45,6 +45,17 @@ func (s StartTime) String() string {
 	return fmt.Sprintf("StartTime(%d)", uint32(s))
 }
 
+// ParseStartTime returns the start time [StartTime.String] names
+// ("ConsistentState"), and whether it names one.
+func ParseStartTime(name string) (StartTime, bool) {
+	for s := PostmasterStart; s <= RecoveryFinished; s++ {
+		if s.String() == name {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
 const (
 	// MaxLen is BGW_MAXLEN: a name field holds at most MaxLen-1 bytes and
 	// a terminating NUL.

@@ -12,6 +12,7 @@ import (
 	"bgwmodel/impl/cluster"
 	"bgwmodel/impl/proc"
 	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 )
 
 // roleFloor is the floor's child: the least a worker start can cost.
@@ -42,14 +43,14 @@ func floorMain() int {
 // floor measures the floor: the benchmark process spawns a floor child
 // and waits on its latch for the child's SIGUSR1.
 type floor struct {
-	region *shmem.Region
+	region *memfd.Region
 	pipe   *proc.DeathPipe
 	latch  *proc.Latch
 }
 
 func newFloor(b *testing.B) *floor {
 	b.Helper()
-	r, err := shmem.Create("floor", bgworker.ShmemSize(8))
+	r, err := memfd.Create("floor", bgworker.ShmemSize(8))
 	if err != nil {
 		b.Fatal(err)
 	}

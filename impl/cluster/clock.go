@@ -8,6 +8,7 @@ import (
 
 	"bgwmodel/impl/proc"
 	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 )
 
 // Clock is a logical clock shared by every process of a cluster: a 64-bit
@@ -50,7 +51,7 @@ func (c *Clock) Stamp() uint64 {
 // with its offset from [EnvClockOffset]. It maps the region and takes the
 // file out of c.Extra (c.Close no longer closes it); close the returned
 // region when done. It does not block.
-func ChildClock(c *proc.Child) (*Clock, *shmem.Region, error) {
+func ChildClock(c *proc.Child) (*Clock, *memfd.Region, error) {
 	if c == nil || len(c.Extra) == 0 || c.Extra[0] == nil {
 		return nil, nil, fmt.Errorf("cluster: clock: no file at fd %d", FDClock)
 	}
@@ -58,7 +59,7 @@ func ChildClock(c *proc.Child) (*Clock, *shmem.Region, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster: clock: %s: %w", EnvClockOffset, err)
 	}
-	r, err := shmem.Attach(c.Extra[0])
+	r, err := memfd.Attach(c.Extra[0])
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster: clock: %w", err)
 	}

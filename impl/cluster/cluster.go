@@ -17,9 +17,11 @@ import (
 
 	"bgwmodel/impl/bgworker"
 	"bgwmodel/impl/flaw"
+	"bgwmodel/impl/pmdriver"
 	"bgwmodel/impl/postmaster"
 	"bgwmodel/impl/proc"
 	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 	"bgwmodel/impl/worker"
 )
 
@@ -50,7 +52,7 @@ const (
 // Config configures a cluster.
 type Config struct {
 	// MaxWorkers is max_worker_processes; 0 means
-	// postmaster.DefaultMaxWorkers.
+	// pmdriver.DefaultMaxWorkers.
 	MaxWorkers int
 	// Static are the static workers (shared_preload_libraries'
 	// RegisterBackgroundWorker calls), in slots 0.. in order.
@@ -64,7 +66,7 @@ type Config struct {
 	// SegmentID names the segment in handles; 0 picks a random one.
 	SegmentID uint64
 	// ConfigFile, if set, is a configuration file for the postmaster to
-	// read (see postmaster.ParseConfig) instead of one written from the
+	// read (see pmdriver.ParseConfig) instead of one written from the
 	// fields above, which are then ignored.
 	ConfigFile string
 	// Dir receives the record log, the server log and the configuration
@@ -79,7 +81,7 @@ type Config struct {
 	// ClockOffset: the stress harness passes its own segment so that its
 	// histories and the postmaster's records share one clock. Nil means a
 	// private 8-byte region. The caller keeps ownership.
-	Clock *shmem.Region
+	Clock *memfd.Region
 	// ClockOffset is the clock word's offset in Clock (8-byte aligned).
 	ClockOffset shmem.Offset
 	// RemoveDirIfOrphaned lets the supervisor remove Dir, with everything
@@ -107,7 +109,7 @@ type Cluster struct {
 	supPid, pmPid        int
 	segmentID            uint64
 	maxWorkers           int
-	clockRegion          *shmem.Region
+	clockRegion          *memfd.Region
 	ownClock             bool
 	supDone              chan proc.Exited // receives the supervisor's exit once
 	ln                   *net.UnixListener
@@ -219,7 +221,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 
 	c.clockRegion = cfg.Clock
 	if c.clockRegion == nil {
-		if c.clockRegion, err = shmem.Create("bgw-clock", 8); err != nil {
+		if c.clockRegion, err = memfd.Create("bgw-clock", 8); err != nil {
 			return nil, fmt.Errorf("cluster: start: %w", err)
 		}
 		c.ownClock = true
@@ -250,27 +252,27 @@ func writeConfig(dir string, cfg *Config) (string, error) {
 	pc := postmaster.Config{MaxWorkers: cfg.MaxWorkers, Static: cfg.Static, ConsistentDelay: cfg.ConsistentDelay,
 		RecoveryDelay: cfg.RecoveryDelay, Flaws: cfg.Flaws, SegmentID: cfg.SegmentID}
 	if pc.MaxWorkers == 0 {
-		pc.MaxWorkers = postmaster.DefaultMaxWorkers
+		pc.MaxWorkers = pmdriver.DefaultMaxWorkers
 	}
 	for pc.SegmentID == 0 {
 		var b [8]byte
 		rand.Read(b[:])
 		pc.SegmentID = binary.LittleEndian.Uint64(b[:])
 	}
-	data, err := postmaster.MarshalConfig(pc)
+	data, err := pmdriver.MarshalConfig(pc)
 	if err != nil {
 		return "", err
 	}
 	path := filepath.Join(dir, ConfigFile)
 	// Refuse here what the postmaster would refuse, with the same message.
-	parsed, err := postmaster.ParseConfig(path, data)
+	parsed, err := pmdriver.ParseConfig(path, data)
 	if err != nil {
 		return "", err
 	}
 	if cfg.Registry != nil {
 		for i := range parsed.Static {
 			if err := cfg.Registry.Check(&parsed.Static[i]); err != nil {
-				return "", &postmaster.ConfigError{File: path,
+				return "", &pmdriver.ConfigError{File: path,
 					Field: fmt.Sprintf("static_workers[%d].%s", i, bgworker.FieldFunctionName), Err: err}
 			}
 		}

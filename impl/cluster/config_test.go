@@ -9,7 +9,7 @@ import (
 
 	"bgwmodel/impl/bgworker"
 	"bgwmodel/impl/cluster"
-	"bgwmodel/impl/postmaster"
+	"bgwmodel/impl/pmdriver"
 	"bgwmodel/impl/proc/proctest"
 )
 
@@ -93,7 +93,7 @@ func TestBadConfigFields(t *testing.T) {
 	dir := t.TempDir()
 	_, err := cluster.Start(ctxT(t), cluster.Config{MaxWorkers: 2, Dir: dir, Registry: testRegistry(),
 		Static: []bgworker.Worker{def("ok", "run", 0, 1), def("bad", "run", 0, -7)}})
-	var ce *postmaster.ConfigError
+	var ce *pmdriver.ConfigError
 	if !errors.As(err, &ce) || ce.Field != "static_workers[1].bgw_restart_time" || !errors.Is(err, bgworker.ErrInvalidWorker) {
 		t.Errorf("Start: %v; want a ConfigError on static_workers[1].bgw_restart_time", err)
 	}

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"bgwmodel/impl/postmaster"
+	"bgwmodel/impl/pmdriver"
 	"bgwmodel/impl/proc"
 )
 
@@ -67,7 +67,7 @@ func (c *Cluster) connect(ctx context.Context) (*Backend, error) {
 		default:
 		}
 	}()
-	rep, err := c.ctl.call(ctx, postmaster.ControlRequest{Op: postmaster.OpStartBackend, ID: id})
+	rep, err := c.ctl.call(ctx, pmdriver.ControlRequest{Op: pmdriver.OpStartBackend, ID: id})
 	if err != nil {
 		return nil, err
 	}

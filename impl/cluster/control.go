@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"bgwmodel/impl/postmaster"
+	"bgwmodel/impl/pmdriver"
 	"bgwmodel/impl/proc"
 )
 
@@ -117,10 +117,10 @@ func (ct *control) postmaster() string {
 }
 
 // readReady reads the postmaster's first line.
-func (ct *control) readReady(ctx context.Context) (postmaster.ControlReply, error) {
+func (ct *control) readReady(ctx context.Context) (pmdriver.ControlReply, error) {
 	ct.mu.Lock()
 	defer ct.mu.Unlock()
-	var rep postmaster.ControlReply
+	var rep pmdriver.ControlReply
 	start, until := time.Now(), deadline(ctx, DefaultTimeout)
 	const what = "its ready line"
 	line, err := ct.readLine(ctx, until)
@@ -145,14 +145,14 @@ func (ct *control) readReady(ctx context.Context) (postmaster.ControlReply, erro
 // calls that gave up. A refusal is an error; CodeNotAccepting wraps
 // [ErrNotAccepting]. A call that gives up waiting (ctx ends, or the bound)
 // fails alone: see [control].
-func (ct *control) call(ctx context.Context, req postmaster.ControlRequest) (postmaster.ControlReply, error) {
+func (ct *control) call(ctx context.Context, req pmdriver.ControlRequest) (pmdriver.ControlReply, error) {
 	ct.mu.Lock()
 	defer ct.mu.Unlock()
-	var rep postmaster.ControlReply
+	var rep pmdriver.ControlReply
 	if ct.err != nil {
 		return rep, ct.err
 	}
-	b, err := postmaster.AppendLine(nil, req)
+	b, err := pmdriver.AppendLine(nil, req)
 	if err != nil {
 		return rep, err
 	}
@@ -186,7 +186,7 @@ func (ct *control) call(ctx context.Context, req postmaster.ControlRequest) (pos
 	}
 	ct.owed = 0
 	if !rep.OK {
-		if rep.Code == postmaster.CodeNotAccepting {
+		if rep.Code == pmdriver.CodeNotAccepting {
 			return rep, fmt.Errorf("%w: %s", ErrNotAccepting, rep.Error)
 		}
 		return rep, fmt.Errorf("cluster: postmaster refused %s: %s: %s", req.Op, rep.Code, rep.Error)

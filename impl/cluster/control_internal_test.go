@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"bgwmodel/impl/postmaster"
+	"bgwmodel/impl/pmdriver"
 	"bgwmodel/impl/proc/proctest"
 )
 
@@ -22,7 +22,7 @@ import (
 // test tells it to.
 type fakePostmaster struct {
 	ct   *control
-	reqs chan postmaster.ControlRequest // closed at end-of-file
+	reqs chan pmdriver.ControlRequest // closed at end-of-file
 	repW *os.File
 }
 
@@ -30,7 +30,7 @@ type fakePostmaster struct {
 // pid is this process's: it is running.
 func newFakePostmaster(t *testing.T) *fakePostmaster {
 	t.Helper()
-	f := &fakePostmaster{ct: &control{pid: os.Getpid()}, reqs: make(chan postmaster.ControlRequest, 16)}
+	f := &fakePostmaster{ct: &control{pid: os.Getpid()}, reqs: make(chan pmdriver.ControlRequest, 16)}
 	reqR, repW, err := f.ct.open()
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func newFakePostmaster(t *testing.T) *fakePostmaster {
 			if err != nil {
 				return
 			}
-			var req postmaster.ControlRequest
+			var req pmdriver.ControlRequest
 			if json.Unmarshal(line, &req) == nil {
 				f.reqs <- req
 			}
@@ -62,14 +62,14 @@ func newFakePostmaster(t *testing.T) *fakePostmaster {
 
 // request waits for the next request to arrive: the call is then waiting
 // for its reply.
-func (f *fakePostmaster) request(t *testing.T) postmaster.ControlRequest {
+func (f *fakePostmaster) request(t *testing.T) pmdriver.ControlRequest {
 	t.Helper()
 	select {
 	case req := <-f.reqs:
 		return req
 	case <-time.After(10 * time.Second):
 		t.Fatal("no request within 10 s")
-		return postmaster.ControlRequest{}
+		return pmdriver.ControlRequest{}
 	}
 }
 
@@ -86,7 +86,7 @@ func replyTo(n int) string { return fmt.Sprintf(`{"ok":true,"accesses":%d}`+"\n"
 
 // pending is a call running in a goroutine.
 type pending struct {
-	rep    postmaster.ControlReply
+	rep    pmdriver.ControlReply
 	err    error
 	done   chan struct{}
 	cancel context.CancelFunc
@@ -104,7 +104,7 @@ func (f *fakePostmaster) start(t *testing.T, n int, timeout time.Duration) *pend
 	p := &pending{done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(p.done)
-		p.rep, p.err = f.ct.call(ctx, postmaster.ControlRequest{Op: postmaster.OpFailSpawns, N: n})
+		p.rep, p.err = f.ct.call(ctx, pmdriver.ControlRequest{Op: pmdriver.OpFailSpawns, N: n})
 	}()
 	if req := f.request(t); req.N != n {
 		t.Fatalf("fake got request %+v, want n=%d", req, n)
@@ -113,7 +113,7 @@ func (f *fakePostmaster) start(t *testing.T, n int, timeout time.Duration) *pend
 }
 
 // wait waits for the call to return.
-func (p *pending) wait(t *testing.T) (postmaster.ControlReply, error) {
+func (p *pending) wait(t *testing.T) (pmdriver.ControlReply, error) {
 	t.Helper()
 	select {
 	case <-p.done:
@@ -121,7 +121,7 @@ func (p *pending) wait(t *testing.T) (postmaster.ControlReply, error) {
 		return p.rep, p.err
 	case <-time.After(10 * time.Second):
 		t.Fatal("call did not return within 10 s")
-		return postmaster.ControlReply{}, nil
+		return pmdriver.ControlReply{}, nil
 	}
 }
 
@@ -193,7 +193,7 @@ func TestControlGiveUp(t *testing.T) {
 		if !errors.Is(err, io.EOF) || !strings.Contains(err.Error(), "hung up") {
 			t.Fatalf("call at end-of-file: %v", err)
 		}
-		if _, err2 := f.ct.call(context.Background(), postmaster.ControlRequest{Op: postmaster.OpFailSpawns}); err2 != err {
+		if _, err2 := f.ct.call(context.Background(), pmdriver.ControlRequest{Op: pmdriver.OpFailSpawns}); err2 != err {
 			t.Fatalf("call after end-of-file: %v, want %v", err2, err)
 		}
 	}}} {

@@ -33,10 +33,10 @@
 // the socket directory and the directory Start made, or, with
 // [Config.RemoveDirIfOrphaned], the caller's [Config.Dir] unless it holds
 // [KeepFile].
-// The postmaster reads its configuration file (postmaster.ParseConfig;
+// The postmaster reads its configuration file (pmdriver.ParseConfig;
 // a refused file is exit code [ExitBadConfig] with a one-line message
 // naming file and field), creates the segment, and runs
-// postmaster.Run: the OS loop around the pure postmaster.Core. It starts
+// pmdriver.Run: the OS loop around the pure postmaster.Core. It starts
 // static workers as their start states are reached, adopts what backends
 // register, restarts, forgets and notifies as the seed does (with its
 // defects fixed, unless [Config.Flaws] asks for them), and restarts the

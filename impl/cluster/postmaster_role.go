@@ -8,9 +8,11 @@ import (
 	"strconv"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/impl/pmdriver"
 	"bgwmodel/impl/postmaster"
 	"bgwmodel/impl/proc"
 	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 	"bgwmodel/impl/worker"
 )
 
@@ -49,21 +51,21 @@ func postmasterMain(reg *worker.Registry) int {
 // worker's entry point is in reg.
 func loadConfig(path string, reg *worker.Registry) (postmaster.Config, error) {
 	if path == "" {
-		return postmaster.Config{}, &postmaster.ConfigError{File: "(none)",
+		return postmaster.Config{}, &pmdriver.ConfigError{File: "(none)",
 			Err: fmt.Errorf("%s not set: no configuration file", EnvConfig)}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return postmaster.Config{}, &postmaster.ConfigError{File: path, Err: errors.Unwrap(err)}
+		return postmaster.Config{}, &pmdriver.ConfigError{File: path, Err: errors.Unwrap(err)}
 	}
-	cfg, err := postmaster.ParseConfig(path, data)
+	cfg, err := pmdriver.ParseConfig(path, data)
 	if err != nil {
 		return cfg, err
 	}
 	if reg != nil {
 		for i := range cfg.Static {
 			if err := reg.Check(&cfg.Static[i]); err != nil {
-				ce := &postmaster.ConfigError{File: path,
+				ce := &pmdriver.ConfigError{File: path,
 					Field: fmt.Sprintf("static_workers[%d].%s", i, bgworker.FieldFunctionName), Err: err}
 				return cfg, ce.Locate(data)
 			}
@@ -72,7 +74,7 @@ func loadConfig(path string, reg *worker.Registry) (postmaster.Config, error) {
 	return cfg, nil
 }
 
-// errRunFailed marks an error of postmaster.Run, which has written it to
+// errRunFailed marks an error of pmdriver.Run, which has written it to
 // the server log already: before it ended the children, so that their
 // dying words cannot bury it.
 var errRunFailed = errors.New("postmaster loop failed")
@@ -92,7 +94,7 @@ func runPostmaster(cfg postmaster.Config) error {
 	replies, records := files[fdReplies-fdControl], files[fdRecords-fdControl]
 	defer replies.Close()
 	defer records.Close()
-	clockRegion, err := shmem.Attach(files[fdClock-fdControl])
+	clockRegion, err := memfd.Attach(files[fdClock-fdControl])
 	if err != nil {
 		return fmt.Errorf("cluster: postmaster: clock: %w", err)
 	}
@@ -118,13 +120,13 @@ func runPostmaster(cfg postmaster.Config) error {
 	if z := newNoiser(noise, noisePostmaster); z != nil {
 		beforeAccess = z.access
 	}
-	seg, err := shmem.Create("bgw-segment", bgworker.ShmemSize(cfg.MaxWorkers))
+	seg, err := memfd.Create("bgw-segment", bgworker.ShmemSize(cfg.MaxWorkers))
 	if err != nil {
 		return err
 	}
 	defer seg.Close()
 	socket := os.Getenv(EnvSocket)
-	err = postmaster.Run(context.Background(), postmaster.RunConfig{
+	err = pmdriver.Run(context.Background(), pmdriver.RunConfig{
 		Config:     cfg,
 		Segment:    seg,
 		Log:        records,

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 
-	"bgwmodel/impl/postmaster"
+	"bgwmodel/impl/pmdriver"
 	"bgwmodel/impl/proc"
 	"bgwmodel/impl/worker"
 )
@@ -19,7 +19,7 @@ const (
 	// RolePostmaster is the postmaster.
 	RolePostmaster = "postmaster"
 	// RoleBackend is a regular backend, started on [Cluster.Connect].
-	RoleBackend = postmaster.RoleBackend
+	RoleBackend = pmdriver.RoleBackend
 )
 
 // The environment of a cluster's processes, besides proc's and worker's.

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"bgwmodel/impl/pmdriver"
 	"bgwmodel/impl/postmaster"
 	"bgwmodel/impl/proc"
 )
@@ -72,7 +73,7 @@ func (c *Cluster) Records() ([]postmaster.Record, error) {
 // told if NEVER_RESTART). It blocks until the postmaster acknowledges (at
 // most DefaultTimeout).
 func (c *Cluster) FailSpawns(n int) error {
-	_, err := c.ctl.call(context.Background(), postmaster.ControlRequest{Op: postmaster.OpFailSpawns, N: n})
+	_, err := c.ctl.call(context.Background(), pmdriver.ControlRequest{Op: pmdriver.OpFailSpawns, N: n})
 	return err
 }
 
@@ -182,7 +183,7 @@ func (c *Cluster) StopPostmasterAt(n int) (accesses uint64, err error) {
 	if n < 0 {
 		return 0, fmt.Errorf("cluster: stop postmaster at step %d: want 0 or more", n)
 	}
-	rep, err := c.ctl.call(context.Background(), postmaster.ControlRequest{Op: postmaster.OpStopAt, N: n})
+	rep, err := c.ctl.call(context.Background(), pmdriver.ControlRequest{Op: pmdriver.OpStopAt, N: n})
 	return rep.Accesses, err
 }
 

@@ -1,4 +1,4 @@
-package postmaster
+package pmdriver
 
 import (
 	"bufio"
@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/impl/postmaster"
 	"bgwmodel/impl/proc"
 	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 	"bgwmodel/impl/worker"
 )
 
@@ -24,17 +26,17 @@ const RoleBackend = "backend"
 // for its backends to notice its death and exit before it kills them.
 const DefaultDrainTimeout = 5 * time.Second
 
-// RunConfig configures [Run]: the core's [Config] and the OS resources the
+// RunConfig configures [Run]: the core's [postmaster.Config] and the OS resources the
 // loop drives.
 type RunConfig struct {
 	// Config is the core's configuration. Stamp, if set, is called from
 	// the loop's goroutine only.
-	Config
+	postmaster.Config
 	// Segment is the shared memory for the core, of at least
 	// bgworker.ShmemSize(MaxWorkers) bytes. Every child gets its memfd at
 	// proc.FDShmem. Run does not close it.
-	Segment *shmem.Region
-	// Log receives the records, one JSON line each ([AppendRecordLine]),
+	Segment *memfd.Region
+	// Log receives the records, one JSON line each ([postmaster.AppendRecordLine]),
 	// each with one write, all of a step's records before its first
 	// action is performed. Nil: records are dropped. Run does not close it.
 	Log *os.File
@@ -74,10 +76,10 @@ type RunConfig struct {
 }
 
 // Run is the postmaster's OS loop (PostmasterMain and ServerLoop): one
-// goroutine owns a [Core] built from rc.Config and feeds it events —
+// goroutine owns a [postmaster.Core] built from rc.Config and feeds it events —
 // SIGUSR1 (EventPMSignal), SIGTERM or SIGINT (EventShutdown), SIGCHLD
 // (proc.Reap, then EventChildExited or EventBackendExited), its
-// [ActionWakeAt] timer (EventTick), control requests — timed by a monotonic
+// [postmaster.ActionWakeAt] timer (EventTick), control requests — timed by a monotonic
 // clock started at the call. It performs the core's actions: ActionSpawn
 // re-executes the binary as a worker.Role process with worker.Environ, the
 // segment and the postmaster-death pipe, answered at once with
@@ -98,7 +100,7 @@ type RunConfig struct {
 // be active in a process. It blocks until the postmaster exits.
 func Run(ctx context.Context, rc RunConfig) (err error) {
 	if rc.Segment == nil {
-		return fmt.Errorf("%w: no segment", ErrConfig)
+		return fmt.Errorf("%w: no segment", postmaster.ErrConfig)
 	}
 	l := &loop{rc: rc, start: time.Now(), workers: map[int]bool{}, backends: map[int]bool{}}
 	if l.rc.BackendRole == "" {
@@ -130,7 +132,7 @@ func Run(ctx context.Context, rc RunConfig) (err error) {
 			close(done)
 		}()
 	}
-	if l.core, err = New(rc.Config, shmem.Observe(rc.Segment, l.observe)); err != nil {
+	if l.core, err = postmaster.New(rc.Config, shmem.Observe(rc.Segment, l.observe)); err != nil {
 		return err
 	}
 	if l.death, err = proc.NewDeathPipe(); err != nil {
@@ -146,7 +148,7 @@ func Run(ctx context.Context, rc RunConfig) (err error) {
 		}
 	}()
 
-	if err := l.step(Event{Kind: EventStart}); err != nil {
+	if err := l.step(postmaster.Event{Kind: postmaster.EventStart}); err != nil {
 		return err
 	}
 	l.reply(ControlReply{Ready: true, OK: true, Pid: os.Getpid(), SegmentID: rc.SegmentID, MaxWorkers: rc.MaxWorkers})
@@ -156,16 +158,16 @@ func Run(ctx context.Context, rc RunConfig) (err error) {
 		case <-chld.C():
 			err = l.reap()
 		case <-usr1.C():
-			err = l.step(Event{Kind: EventPMSignal})
+			err = l.step(postmaster.Event{Kind: postmaster.EventPMSignal})
 		case <-term.C():
-			err = l.step(Event{Kind: EventShutdown})
+			err = l.step(postmaster.Event{Kind: postmaster.EventShutdown})
 		case <-l.timer.C:
 			l.wakeSet = false
-			err = l.step(Event{Kind: EventTick})
+			err = l.step(postmaster.Event{Kind: postmaster.EventTick})
 		case line, ok := <-reqs:
 			if !ok {
 				reqs = nil
-				err = l.step(Event{Kind: EventShutdown})
+				err = l.step(postmaster.Event{Kind: postmaster.EventShutdown})
 				break
 			}
 			err = l.request(line)
@@ -200,7 +202,7 @@ func readLines(f *os.File, c chan<- []byte, done <-chan struct{}) {
 // loop is Run's state, owned by its goroutine.
 type loop struct {
 	rc    RunConfig
-	core  *Core
+	core  *postmaster.Core
 	start time.Time
 	death *proc.DeathPipe
 
@@ -224,7 +226,7 @@ func (l *loop) now() time.Duration { return time.Since(l.start) }
 // step feeds ev to the core (stamped with the clock), logs its records and
 // performs its actions in order. A spawn's result is fed back at once,
 // before the next action.
-func (l *loop) step(ev Event) error {
+func (l *loop) step(ev postmaster.Event) error {
 	if l.exited {
 		return nil
 	}
@@ -245,13 +247,13 @@ func (l *loop) step(ev Event) error {
 }
 
 // logRecords writes each record with a single write.
-func (l *loop) logRecords(recs []Record) error {
+func (l *loop) logRecords(recs []postmaster.Record) error {
 	if l.rc.Log == nil {
 		return nil
 	}
 	for _, r := range recs {
 		var err error
-		if l.buf, err = AppendRecordLine(l.buf[:0], r); err != nil {
+		if l.buf, err = postmaster.AppendRecordLine(l.buf[:0], r); err != nil {
 			return err
 		}
 		if _, err := l.rc.Log.Write(l.buf); err != nil {
@@ -262,26 +264,26 @@ func (l *loop) logRecords(recs []Record) error {
 }
 
 // perform carries out one action.
-func (l *loop) perform(a Action) error {
+func (l *loop) perform(a postmaster.Action) error {
 	switch a.Kind {
-	case ActionSpawn:
-		ev := Event{Kind: EventSpawnResult, SpawnToken: a.Token}
+	case postmaster.ActionSpawn:
+		ev := postmaster.Event{Kind: postmaster.EventSpawnResult, SpawnToken: a.Token}
 		if pid, err := l.spawnWorker(a); err != nil {
 			ev.SpawnErr = err.Error()
 		} else {
 			ev.Pid = int32(pid)
 		}
 		return l.step(ev)
-	case ActionSignal:
+	case postmaster.ActionSignal:
 		l.signal(int(a.Pid), a.Signal)
-	case ActionWakeAt:
+	case postmaster.ActionWakeAt:
 		if !l.wakeSet || a.At < l.wakeAt {
 			l.wakeSet, l.wakeAt = true, a.At
 			l.timer.Reset(max(a.At-l.now(), 0))
 		}
-	case ActionKillAll:
+	case postmaster.ActionKillAll:
 		l.killAll(syscall.SIGQUIT)
-	case ActionExit:
+	case postmaster.ActionExit:
 		l.exited = true
 	}
 	return nil
@@ -289,7 +291,7 @@ func (l *loop) perform(a Action) error {
 
 // spawnWorker starts a worker process for a (do_start_bgworker's fork),
 // or fails it on purpose (OpFailSpawns).
-func (l *loop) spawnWorker(a Action) (int, error) {
+func (l *loop) spawnWorker(a postmaster.Action) (int, error) {
 	if l.failNext > 0 {
 		l.failNext--
 		return 0, errors.New("injected spawn failure")
@@ -311,10 +313,10 @@ func (l *loop) childFiles() []*os.File {
 	return append([]*os.File{l.rc.Segment.File(), l.death.ReadEnd()}, l.rc.ChildFiles...)
 }
 
-var osSignals = map[Signal]syscall.Signal{SIGUSR1: syscall.SIGUSR1, SIGTERM: syscall.SIGTERM, SIGQUIT: syscall.SIGQUIT}
+var osSignals = map[postmaster.Signal]syscall.Signal{postmaster.SIGUSR1: syscall.SIGUSR1, postmaster.SIGTERM: syscall.SIGTERM, postmaster.SIGQUIT: syscall.SIGQUIT}
 
 // signal sends sig to pid; a process already gone is not an error.
-func (l *loop) signal(pid int, sig Signal) {
+func (l *loop) signal(pid int, sig postmaster.Signal) {
 	s, ok := osSignals[sig]
 	if !ok {
 		fmt.Fprintf(l.rc.Stderr, "postmaster: unknown signal %v for pid %d\n", sig, pid)
@@ -347,10 +349,10 @@ func (l *loop) reap() error {
 		switch {
 		case l.workers[e.Pid]:
 			delete(l.workers, e.Pid)
-			serr = l.step(Event{Kind: EventChildExited, Pid: int32(e.Pid), Exit: e.Status})
+			serr = l.step(postmaster.Event{Kind: postmaster.EventChildExited, Pid: int32(e.Pid), Exit: e.Status})
 		case l.backends[e.Pid]:
 			delete(l.backends, e.Pid)
-			serr = l.step(Event{Kind: EventBackendExited, Pid: int32(e.Pid), Exit: e.Status})
+			serr = l.step(postmaster.Event{Kind: postmaster.EventBackendExited, Pid: int32(e.Pid), Exit: e.Status})
 		default:
 			fmt.Fprintf(l.rc.Stderr, "postmaster: reaped unknown child %v\n", e)
 		}
@@ -379,7 +381,7 @@ func (l *loop) request(line []byte) error {
 		l.reply(ControlReply{OK: true})
 	case OpShutdown:
 		l.reply(ControlReply{OK: true})
-		return l.step(Event{Kind: EventShutdown})
+		return l.step(postmaster.Event{Kind: postmaster.EventShutdown})
 	case OpStopAt:
 		l.stopIn = req.N
 		l.reply(ControlReply{OK: true, Accesses: l.accesses})
@@ -411,7 +413,7 @@ func (l *loop) observe(a shmem.Access) {
 // before anything else can happen: the backend is live before it can
 // register a worker.
 func (l *loop) startBackend(id string) error {
-	if st := l.core.PMState(); st != PMRun {
+	if st := l.core.PMState(); st != postmaster.PMRun {
 		l.reply(ControlReply{Code: CodeNotAccepting, Error: fmt.Sprintf("postmaster is not accepting connections (%v)", st)})
 		return nil
 	}
@@ -425,7 +427,7 @@ func (l *loop) startBackend(id string) error {
 		return nil
 	}
 	l.backends[pid] = true
-	if err := l.step(Event{Kind: EventBackendStarted, Pid: int32(pid)}); err != nil {
+	if err := l.step(postmaster.Event{Kind: postmaster.EventBackendStarted, Pid: int32(pid)}); err != nil {
 		return err
 	}
 	l.reply(ControlReply{OK: true, Pid: pid})
@@ -461,7 +463,7 @@ func (l *loop) closeDeath() {
 	}
 	if l.rc.Config.Stamp != nil {
 		s := l.rc.Config.Stamp()
-		_ = l.logRecords([]Record{{Kind: RecordDeathPipeClosed, Now: time.Since(l.start), Call: s, Return: s, Slot: -1}})
+		_ = l.logRecords([]postmaster.Record{{Kind: postmaster.RecordDeathPipeClosed, Now: time.Since(l.start), Call: s, Return: s, Slot: -1}})
 	}
 	l.death.Close()
 	l.death = nil

@@ -1,4 +1,4 @@
-package postmaster_test
+package pmdriver_test
 
 import (
 	"bufio"
@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/impl/pmdriver"
 	"bgwmodel/impl/postmaster"
-	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 )
 
 // runFixture runs Run in the test process with no worker (so it starts
@@ -37,7 +38,7 @@ func startRun(t *testing.T, ctx context.Context) *runFixture {
 // startRunStamped is startRun with the core's logical clock stamp.
 func startRunStamped(t *testing.T, ctx context.Context, stamp func() uint64) *runFixture {
 	t.Helper()
-	seg, err := shmem.Create("run-test", bgworker.ShmemSize(1))
+	seg, err := memfd.Create("run-test", bgworker.ShmemSize(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +59,7 @@ func startRunStamped(t *testing.T, ctx context.Context, stamp func() uint64) *ru
 	t.Cleanup(func() { reqW.Close(); repR.Close(); repW.Close() })
 	f := &runFixture{req: reqW, replies: bufio.NewReader(repR), log: logf.Name(), done: make(chan error, 1)}
 	go func() {
-		f.done <- postmaster.Run(ctx, postmaster.RunConfig{
+		f.done <- pmdriver.Run(ctx, pmdriver.RunConfig{
 			Config:  postmaster.Config{MaxWorkers: 1, RecoveryDelay: time.Hour, Stamp: stamp},
 			Segment: seg, Log: logf, Control: reqR, Replies: repW, Stderr: io.Discard,
 		})
@@ -69,7 +70,7 @@ func startRunStamped(t *testing.T, ctx context.Context, stamp func() uint64) *ru
 	return f
 }
 
-func (f *runFixture) send(t *testing.T, line string) postmaster.ControlReply {
+func (f *runFixture) send(t *testing.T, line string) pmdriver.ControlReply {
 	t.Helper()
 	if _, err := f.req.WriteString(line + "\n"); err != nil {
 		t.Fatal(err)
@@ -77,10 +78,10 @@ func (f *runFixture) send(t *testing.T, line string) postmaster.ControlReply {
 	return f.reply(t)
 }
 
-func (f *runFixture) reply(t *testing.T) postmaster.ControlReply {
+func (f *runFixture) reply(t *testing.T) pmdriver.ControlReply {
 	t.Helper()
 	line, err := f.replies.ReadBytes('\n')
-	var rep postmaster.ControlReply
+	var rep pmdriver.ControlReply
 	if err == nil {
 		err = json.Unmarshal(line, &rep)
 	}
@@ -119,7 +120,7 @@ func (f *runFixture) kinds(t *testing.T) string {
 func TestRunControl(t *testing.T) {
 	f := startRun(t, context.Background())
 	for _, bad := range []string{`nonsense`, `{"op":"dance"}`, `{"op":"start_backend","id":""}`, `{"op":"fail_spawns","n":-1}`, `{"op":"stop_at","n":-2}`} {
-		if rep := f.send(t, bad); rep.OK || rep.Code != postmaster.CodeBadRequest || rep.Error == "" {
+		if rep := f.send(t, bad); rep.OK || rep.Code != pmdriver.CodeBadRequest || rep.Error == "" {
 			t.Errorf("%s: %+v", bad, rep)
 		}
 	}
@@ -187,7 +188,7 @@ func TestRunContext(t *testing.T) {
 
 // TestRunNoSegment: Run refuses a configuration it cannot run.
 func TestRunNoSegment(t *testing.T) {
-	if err := postmaster.Run(context.Background(), postmaster.RunConfig{}); !errors.Is(err, postmaster.ErrConfig) {
+	if err := pmdriver.Run(context.Background(), pmdriver.RunConfig{}); !errors.Is(err, postmaster.ErrConfig) {
 		t.Errorf("Run without a segment: %v", err)
 	}
 }
@@ -195,7 +196,7 @@ func TestRunNoSegment(t *testing.T) {
 // TestRunReportsFailure: when the record log cannot be written, Run
 // returns the error and has written it to Stderr as a FATAL line first.
 func TestRunReportsFailure(t *testing.T) {
-	seg, err := shmem.Create("run-test", bgworker.ShmemSize(1))
+	seg, err := memfd.Create("run-test", bgworker.ShmemSize(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +211,7 @@ func TestRunReportsFailure(t *testing.T) {
 	}
 	defer readOnly.Close()
 	var stderr bytes.Buffer
-	err = postmaster.Run(context.Background(), postmaster.RunConfig{
+	err = pmdriver.Run(context.Background(), pmdriver.RunConfig{
 		Config:  postmaster.Config{MaxWorkers: 1},
 		Segment: seg, Log: readOnly, Stderr: &stderr,
 	})

@@ -1,4 +1,4 @@
-package postmaster
+package pmdriver
 
 import (
 	"encoding/json"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/impl/postmaster"
 	"bgwmodel/internal/jsonpos"
 )
 
@@ -20,7 +21,7 @@ const DefaultMaxWorkers = 8
 // naming the file, the line and the field
 // ("static_workers[2].bgw_restart_time"), as PostgreSQL names the file
 // and line of a bad postgresql.conf entry.
-// It wraps [ErrConfig] and the underlying error (for example an
+// It wraps [postmaster.ErrConfig] and the underlying error (for example an
 // [*bgworker.InvalidError] or [flaw.ErrUnknown]).
 type ConfigError struct {
 	// File is the file as it was named.
@@ -66,7 +67,7 @@ func (e *ConfigError) Locate(data []byte) *ConfigError {
 }
 
 // Unwrap returns ErrConfig and Err.
-func (e *ConfigError) Unwrap() []error { return []error{ErrConfig, e.Err} }
+func (e *ConfigError) Unwrap() []error { return []error{postmaster.ErrConfig, e.Err} }
 
 // The configuration file's fields. Unknown fields are errors.
 var (
@@ -86,14 +87,14 @@ var flagNames = []struct {
 
 // LoadConfig reads the postmaster's configuration file at path (see
 // [ParseConfig]). It blocks reading the file.
-func LoadConfig(path string) (Config, error) {
+func LoadConfig(path string) (postmaster.Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return Config{}, &ConfigError{File: path, Err: err}
+		return postmaster.Config{}, &ConfigError{File: path, Err: err}
 	}
 	return ParseConfig(path, data)
 }
@@ -124,7 +125,7 @@ func LoadConfig(path string) (Config, error) {
 // and more static workers than max_worker_processes are each a
 // [*ConfigError] naming file, line and field. Stamp is never set. It does
 // not block.
-func ParseConfig(file string, data []byte) (Config, error) {
+func ParseConfig(file string, data []byte) (postmaster.Config, error) {
 	cfg, err := parseConfig(file, data)
 	var ce *ConfigError
 	if errors.As(err, &ce) {
@@ -133,17 +134,17 @@ func ParseConfig(file string, data []byte) (Config, error) {
 	return cfg, err
 }
 
-func parseConfig(file string, data []byte) (Config, error) {
+func parseConfig(file string, data []byte) (postmaster.Config, error) {
 	p := &configParser{file: file}
-	cfg := Config{MaxWorkers: DefaultMaxWorkers}
+	cfg := postmaster.Config{MaxWorkers: DefaultMaxWorkers}
 	top, err := p.object("", data, configFields)
 	if err != nil {
-		return Config{}, err
+		return postmaster.Config{}, err
 	}
 	if raw, ok := top["max_worker_processes"]; ok {
 		n, err := p.integer("max_worker_processes", raw, 1, bgworker.MaxWorkerProcesses)
 		if err != nil {
-			return Config{}, err
+			return postmaster.Config{}, err
 		}
 		cfg.MaxWorkers = int(n)
 	}
@@ -153,26 +154,26 @@ func parseConfig(file string, data []byte) (Config, error) {
 	}{{"consistent_delay", &cfg.ConsistentDelay}, {"recovery_delay", &cfg.RecoveryDelay}} {
 		if raw, ok := top[f.name]; ok {
 			if *f.dst, err = p.duration(f.name, raw); err != nil {
-				return Config{}, err
+				return postmaster.Config{}, err
 			}
 		}
 	}
 	if raw, ok := top["flaws"]; ok {
 		if cfg.Flaws, err = p.flaws(raw); err != nil {
-			return Config{}, err
+			return postmaster.Config{}, err
 		}
 	}
 	if raw, ok := top["segment_id"]; ok {
 		if cfg.SegmentID, err = p.unsigned("segment_id", raw); err != nil {
-			return Config{}, err
+			return postmaster.Config{}, err
 		}
 	}
 	if raw, ok := top["static_workers"]; ok {
 		if cfg.Static, err = p.workers(raw); err != nil {
-			return Config{}, err
+			return postmaster.Config{}, err
 		}
 		if len(cfg.Static) > cfg.MaxWorkers {
-			return Config{}, p.errorf("static_workers", "%d workers, more than max_worker_processes (%d)",
+			return postmaster.Config{}, p.errorf("static_workers", "%d workers, more than max_worker_processes (%d)",
 				len(cfg.Static), cfg.MaxWorkers)
 		}
 	}
@@ -182,7 +183,7 @@ func parseConfig(file string, data []byte) (Config, error) {
 // MarshalConfig encodes cfg as a configuration file that [ParseConfig]
 // reads back to the same Config (less Stamp). It does not check cfg. It
 // does not block.
-func MarshalConfig(cfg Config) ([]byte, error) {
+func MarshalConfig(cfg postmaster.Config) ([]byte, error) {
 	type workerJSON struct {
 		Name         string `json:"bgw_name"`
 		Flags        any    `json:"bgw_flags"`
@@ -207,7 +208,7 @@ func MarshalConfig(cfg Config) ([]byte, error) {
 		out.Flaws = append(out.Flaws, f.String())
 	}
 	for _, w := range cfg.Static {
-		if _, ok := startStates[w.StartTime.String()]; !ok {
+		if _, ok := bgworker.ParseStartTime(w.StartTime.String()); !ok {
 			return nil, fmt.Errorf("postmaster: marshal config: worker %q: unknown start time %d", w.Name, w.StartTime)
 		}
 		var flags any = uint32(w.Flags)

@@ -1,4 +1,4 @@
-package postmaster_test
+package pmdriver_test
 
 import (
 	"errors"
@@ -9,12 +9,13 @@ import (
 
 	"bgwmodel/impl/bgworker"
 	"bgwmodel/impl/flaw"
+	"bgwmodel/impl/pmdriver"
 	"bgwmodel/impl/postmaster"
 )
 
 // TestParseConfig reads a full file and its defaults.
 func TestParseConfig(t *testing.T) {
-	cfg, err := postmaster.ParseConfig("c.json", []byte(`{
+	cfg, err := pmdriver.ParseConfig("c.json", []byte(`{
 		"max_worker_processes": 4,
 		"consistent_delay": "50ms", "recovery_delay": "1s",
 		"flaws": "silent-forget, notify-before-free",
@@ -41,16 +42,16 @@ func TestParseConfig(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
 	}
-	def, err := postmaster.ParseConfig("c.json", []byte(" {} "))
-	if err != nil || def.MaxWorkers != postmaster.DefaultMaxWorkers || def.Static != nil {
+	def, err := pmdriver.ParseConfig("c.json", []byte(" {} "))
+	if err != nil || def.MaxWorkers != pmdriver.DefaultMaxWorkers || def.Static != nil {
 		t.Errorf("defaults: %+v, %v", def, err)
 	}
 	// What MarshalConfig writes reads back the same.
-	b, err := postmaster.MarshalConfig(want)
+	b, err := pmdriver.MarshalConfig(want)
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := postmaster.ParseConfig("m.json", b)
+	back, err := pmdriver.ParseConfig("m.json", b)
 	if err != nil || !reflect.DeepEqual(back, want) {
 		t.Errorf("round trip: %+v, %v\n%s", back, err, b)
 	}
@@ -84,8 +85,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{`{"static_workers": [{` + w + `, "bgw_notify_pid": -3}]}`, "static_workers[0].bgw_notify_pid", "negative pid -3", true},
 		{`{"static_workers": [{` + w + `, "bgw_restart_time": 3000000000}]}`, "static_workers[0].bgw_restart_time", "out of range", false},
 	} {
-		_, err := postmaster.ParseConfig("f.json", []byte(tc.in))
-		var ce *postmaster.ConfigError
+		_, err := pmdriver.ParseConfig("f.json", []byte(tc.in))
+		var ce *pmdriver.ConfigError
 		if !errors.As(err, &ce) || ce.File != "f.json" || ce.Field != tc.field || !strings.Contains(err.Error(), tc.msg) ||
 			strings.Contains(err.Error(), "\n") || !errors.Is(err, postmaster.ErrConfig) ||
 			errors.Is(err, bgworker.ErrInvalidWorker) != tc.invalid {
@@ -98,7 +99,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
-func fieldOf(ce *postmaster.ConfigError) string {
+func fieldOf(ce *pmdriver.ConfigError) string {
 	if ce == nil {
 		return "<no ConfigError>"
 	}
@@ -107,7 +108,7 @@ func fieldOf(ce *postmaster.ConfigError) string {
 
 // TestLoadConfigMissing: a missing file is a ConfigError naming it.
 func TestLoadConfigMissing(t *testing.T) {
-	_, err := postmaster.LoadConfig(t.TempDir() + "/none.json")
+	_, err := pmdriver.LoadConfig(t.TempDir() + "/none.json")
 	if !errors.Is(err, postmaster.ErrConfig) || !strings.Contains(err.Error(), "none.json: no such file or directory") {
 		t.Errorf("LoadConfig: %v", err)
 	}

@@ -1,4 +1,4 @@
-package postmaster
+package pmdriver
 
 import (
 	"bytes"
@@ -314,7 +314,7 @@ func (p *configParser) startTime(field string, raw []byte) (bgworker.StartTime, 
 	if err != nil {
 		return 0, err
 	}
-	st, ok := startStates[strings.TrimPrefix(s, "BgWorkerStart_")]
+	st, ok := bgworker.ParseStartTime(strings.TrimPrefix(s, "BgWorkerStart_"))
 	if !ok {
 		return 0, p.errorf(field, "unknown start time %q (known: PostmasterStart, ConsistentState, RecoveryFinished)", s)
 	}

@@ -1,4 +1,4 @@
-package postmaster
+package pmdriver
 
 import (
 	"encoding/json"

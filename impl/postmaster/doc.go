@@ -18,11 +18,13 @@
 // value, so the same event sequence always yields the same actions,
 // records and memory writes.
 //
-// Two drivers run this same core. [Run] is the OS loop: os/signal for
-// SIGUSR1, SIGTERM and SIGCHLD, wait4 for exits, a re-executed binary for
-// each worker and backend, a timer for [ActionWakeAt], a control pipe from
-// the harness, and the record log (one JSON line per record, written
-// before the next action). The explorer's driver (explore/protocol) is a
+// Two drivers run this same core. The OS loop is package pmdriver's Run
+// (impl/pmdriver): os/signal for SIGUSR1, SIGTERM and SIGCHLD, wait4 for
+// exits, a re-executed binary for each worker and backend, a timer for
+// [ActionWakeAt], a control pipe from the harness, and the record log (one
+// JSON line per record, written before the next action); this package
+// keeps the record codec ([AppendRecordLine], [ReadRecords]) and makes no
+// syscall of its own. The explorer's driver (explore/protocol) is a
 // simulated thread over a simulated shmem.Memory, which is what lets the
 // model checker check this code rather than a copy of it. The tests here
 // also use a small in-process fake.

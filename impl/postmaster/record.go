@@ -89,7 +89,7 @@ const (
 	// postmaster-death pipe, after which every child sees the postmaster
 	// as dead (WL_POSTMASTER_DEATH), though the process lives on while it
 	// drains them. Stamped just before the close, so a checker can place
-	// the postmaster's death no later than that. Written by [Run], not by
+	// the postmaster's death no later than that. Written by pmdriver.Run, not by
 	// the core.
 	RecordDeathPipeClosed
 )

@@ -73,7 +73,6 @@ var (
 	recordKinds   = nameTable(RecordInit, RecordDeathPipeClosed)
 	notifyReasons = nameTable(NotifyLaunched, NotifyRejected)
 	decisions     = nameTable(bgworker.RestartNow, bgworker.CrashRestart)
-	startStates   = nameTable(bgworker.PostmasterStart, bgworker.RecoveryFinished)
 )
 
 func nameTable[T interface {
@@ -164,7 +163,7 @@ func (r *Record) decode(b []byte) error {
 		}
 	}
 	if j.State != "" {
-		if out.State, ok = startStates[j.State]; !ok {
+		if out.State, ok = bgworker.ParseStartTime(j.State); !ok {
 			return fmt.Errorf("unknown state %q", j.State)
 		}
 	}

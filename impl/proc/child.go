@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 )
 
 // ErrNotChild is returned by [ChildFromEnv] when [EnvRole] is not set:
@@ -24,7 +24,7 @@ var ErrNotChild = errors.New("proc: not a child process (" + EnvRole + " not set
 type Child struct {
 	Role          string
 	PostmasterPid int
-	Region        *shmem.Region // the segment, attached
+	Region        *memfd.Region // the segment, attached
 	Death         *Death        // watching the postmaster-death pipe
 	Extra         []*os.File    // fds 5, 6, ...
 }
@@ -59,7 +59,7 @@ func ChildFromEnv() (*Child, error) {
 		unix.CloseOnExec(fd)
 	}
 	mf := os.NewFile(FDShmem, "bgw-shmem")
-	region, err := shmem.Attach(mf)
+	region, err := memfd.Attach(mf)
 	if err != nil {
 		mf.Close()
 		os.NewFile(FDDeath, "bgw-death-pipe").Close()

@@ -58,7 +58,7 @@ type Lock struct {
 var _ bgworker.Lock = (*Lock)(nil)
 
 // NewLock opens a new open file description of memfd (the shared-memory
-// segment's memfd, as [shmem.Region.File] returns it, in this process or
+// segment's memfd, as [memfd.Region.File] returns it, in this process or
 // inherited from the postmaster) and returns an unlocked Lock on it. The
 // caller keeps ownership of memfd; the Lock owns its own description and
 // [Lock.Close] closes it. It does not block.

@@ -12,9 +12,10 @@ import (
 	"bgwmodel/impl/proc"
 	"bgwmodel/impl/proc/proctest"
 	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 )
 
-func newLock(t *testing.T, r *shmem.Region) *proc.Lock {
+func newLock(t *testing.T, r *memfd.Region) *proc.Lock {
 	t.Helper()
 	lk, err := proc.NewLock(r.File())
 	if err != nil {
@@ -165,7 +166,7 @@ func TestLockKilledHolder(t *testing.T) {
 // coexist, and misuse is an error, not a crash.
 func TestLockInProcess(t *testing.T) {
 	proctest.Clean(t)
-	r, err := shmem.Create("lock-in-process", testSegSize)
+	r, err := memfd.Create("lock-in-process", testSegSize)
 	if err != nil {
 		t.Fatal(err)
 	}

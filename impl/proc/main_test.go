@@ -13,6 +13,7 @@ import (
 	"bgwmodel/impl/proc"
 	"bgwmodel/impl/proc/proctest"
 	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 )
 
 // Offsets in the test segment (after the 64-byte header the lock area
@@ -284,7 +285,7 @@ func roleDeathWatch() int {
 // fd 6, and waits to be stopped and killed.
 func roleMiddle() int {
 	c := child()
-	region, err := shmem.Create("middle", testSegSize)
+	region, err := memfd.Create("middle", testSegSize)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return exitSetup

@@ -8,11 +8,12 @@ import (
 	"testing"
 
 	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 )
 
 func memories(t *testing.T, size int) map[string]shmem.Memory {
 	t.Helper()
-	r, err := shmem.Create("test", size)
+	r, err := memfd.Create("test", size)
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
@@ -94,7 +95,7 @@ func TestAccesses(t *testing.T) {
 // Two mappings of one memfd see each other's writes, and the memfd is
 // private to its owner.
 func TestRegionAttach(t *testing.T) {
-	r, err := shmem.Create("attach", 100)
+	r, err := memfd.Create("attach", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func TestRegionAttach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := shmem.Attach(f)
+	r2, err := memfd.Attach(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,13 +128,16 @@ func TestRegionAttach(t *testing.T) {
 	if err := r2.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := r2.Close(); !errors.Is(err, shmem.ErrClosed) {
+	if err := r2.Close(); !errors.Is(err, memfd.ErrClosed) {
 		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := r2.Load64(8, shmem.Acquire); err == nil {
+		t.Fatal("a load after Close succeeded")
 	}
 }
 
 func TestCreateErrors(t *testing.T) {
-	if _, err := shmem.Create("zero", 0); err == nil {
+	if _, err := memfd.Create("zero", 0); err == nil {
 		t.Fatal("Create(0) succeeded")
 	}
 }

@@ -30,7 +30,7 @@ import (
 	"time"
 
 	"bgwmodel/impl/proc"
-	"bgwmodel/impl/shmem"
+	"bgwmodel/impl/shmem/memfd"
 )
 
 // Roles maps a role name to the child's main; its result is the exit
@@ -202,14 +202,14 @@ func ReapAll(t testing.TB, timeout time.Duration, pids ...int) map[int]proc.Exit
 // shared-memory segment and a postmaster-death pipe, both closed when the
 // test ends.
 type Kit struct {
-	Region *shmem.Region
+	Region *memfd.Region
 	Pipe   *proc.DeathPipe
 }
 
 // NewKit makes a Kit with a segment of size bytes. It does not block.
 func NewKit(t testing.TB, size int) *Kit {
 	t.Helper()
-	r, err := shmem.Create("proctest", size)
+	r, err := memfd.Create("proctest", size)
 	if err != nil {
 		t.Fatal(err)
 	}
