@@ -8,9 +8,9 @@ import (
 	"os"
 
 	"bgwmodel/impl/postmaster"
+	"bgwmodel/internal/implspec"
 	"bgwmodel/internal/safefile"
 	"bgwmodel/linearizability"
-	"bgwmodel/spec"
 )
 
 // tailer reads the postmaster's record log as it grows, keeping every
@@ -133,10 +133,8 @@ func recordsError(path string, err error) error {
 }
 
 // PostmasterHistory converts the postmaster's record log to its
-// operations in the history (see docs/spec.md): RecordLaunch is Launch(slot,
-// pid), RecordReportStopped is Exit(slot), RecordForget and RecordReject
-// are Forget(slot), RecordReinit is Reinit(in_use), each with the
-// record's stamps. It also returns the number of static workers, from
+// operations in the history (implspec.Op: Launch, Exit, Forget, Reinit),
+// each with the record's stamps. It also returns the number of static workers, from
 // RecordInit (which must list slots 0..n-1). Postmaster operations that
 // would overlap (several rejections in one scan share its stamps) get
 // distinct client ids. It does not block.
@@ -146,9 +144,9 @@ func PostmasterHistory(recs []postmaster.Record) (linearizability.History, int, 
 	client := postmasterClient
 	var last linearizability.Stamp
 	for i, r := range recs {
-		in := spec.Input{Slot: r.Slot}
-		switch r.Kind {
-		case postmaster.RecordInit:
+		in, isOp := implspec.Op(r)
+		switch {
+		case r.Kind == postmaster.RecordInit:
 			if static >= 0 {
 				return nil, 0, fmt.Errorf("stress: records: record %d: a second init record", i+1)
 			}
@@ -159,15 +157,7 @@ func PostmasterHistory(recs []postmaster.Record) (linearizability.History, int, 
 			}
 			static = len(r.InUse)
 			continue
-		case postmaster.RecordLaunch:
-			in.Kind, in.Pid = spec.OpLaunch, spec.Pid(r.Pid)
-		case postmaster.RecordReportStopped:
-			in.Kind = spec.OpExit
-		case postmaster.RecordForget, postmaster.RecordReject:
-			in.Kind = spec.OpForget
-		case postmaster.RecordReinit:
-			in = spec.Input{Kind: spec.OpReinit, InUse: append([]int{}, r.InUse...)}
-		default:
+		case !isOp:
 			continue
 		}
 		if r.Call == 0 || r.Return < r.Call {

@@ -9,6 +9,7 @@ import (
 	"bgwmodel/impl/bgworker"
 	"bgwmodel/impl/postmaster"
 	"bgwmodel/impl/shmem"
+	"bgwmodel/internal/implspec"
 	"bgwmodel/linearizability"
 	"bgwmodel/spec"
 )
@@ -138,23 +139,19 @@ func (d *pmDriver) records(recs []postmaster.Record) {
 	c := d.c
 	for _, r := range recs {
 		c.recs = append(c.recs, r)
+		if in, ok := implspec.Op(r); ok {
+			c.pmOp(in, r.Call, r.Return)
+		}
 		switch r.Kind {
 		case postmaster.RecordReinit:
 			d.reinits++
-			c.pmOp(spec.Input{Kind: spec.OpReinit, InUse: append([]int(nil), r.InUse...)}, r.Call, r.Return)
-		case postmaster.RecordReject:
-			c.pmOp(spec.Input{Kind: spec.OpForget, Slot: r.Slot}, r.Call, r.Return)
 		case postmaster.RecordLaunch:
-			c.pmOp(spec.Input{Kind: spec.OpLaunch, Slot: r.Slot, Pid: spec.Pid(r.Pid)}, r.Call, r.Return)
 			if d.relaunch && !d.relaunched && !d.exited {
 				d.relaunched = true
 				d.pending = append(d.pending, r)
 			}
-		case postmaster.RecordReportStopped:
-			c.pmOp(spec.Input{Kind: spec.OpExit, Slot: r.Slot}, r.Call, r.Return)
 		case postmaster.RecordForget:
 			c.cover("ForgetBackgroundWorker")
-			c.pmOp(spec.Input{Kind: spec.OpForget, Slot: r.Slot}, r.Call, r.Return)
 		case postmaster.RecordBackendExited:
 			c.cover("BackgroundWorkerStopNotifications")
 		case postmaster.RecordNotify:

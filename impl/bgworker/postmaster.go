@@ -242,7 +242,7 @@ func (p *Postmaster) BackgroundWorkerStateChange(liveBackend func(pid int32) boo
 		if err != nil {
 			return sc, fmt.Errorf("bgworker: state change: %w", err)
 		}
-		if inUse == 0 || p.bySlot(slot) != nil {
+		if inUse == 0 || p.FindRegisteredWorkerBySlotNumber(slot) != nil {
 			continue
 		}
 		// Read barrier: pairs with the backend's write barrier before it
@@ -273,7 +273,10 @@ func (p *Postmaster) BackgroundWorkerStateChange(liveBackend func(pid int32) boo
 	return sc, nil
 }
 
-func (p *Postmaster) bySlot(slot int) *RegisteredWorker {
+// FindRegisteredWorkerBySlotNumber returns the registered worker of the
+// private list in slot, or nil (FindRegisteredWorkerBySlotNumber in the
+// seed's bgworker.c). It reads no shared memory and does not block.
+func (p *Postmaster) FindRegisteredWorkerBySlotNumber(slot int) *RegisteredWorker {
 	for _, rw := range p.workers {
 		if rw.Slot == slot {
 			return rw

@@ -315,16 +315,6 @@ func (c *Core) workerByPid(pid int32) *bgworker.RegisteredWorker {
 	return nil
 }
 
-// workerBySlot finds the registered worker in slot.
-func (c *Core) workerBySlot(slot int) *bgworker.RegisteredWorker {
-	for _, rw := range c.pm.Workers() {
-		if rw.Slot == slot {
-			return rw
-		}
-	}
-	return nil
-}
-
 // inUse lists the slots of the private list, for Init and Reinit records.
 func (c *Core) inUse() []int {
 	slots := make([]int, 0, len(c.pm.Workers()))

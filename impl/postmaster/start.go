@@ -107,7 +107,7 @@ func (c *Core) spawnResult(ev Event) error {
 	}
 	var rw *bgworker.RegisteredWorker
 	if slot >= 0 {
-		rw = c.workerBySlot(slot)
+		rw = c.pm.FindRegisteredWorkerBySlotNumber(slot)
 	}
 	if rw == nil {
 		c.note(Record{Kind: RecordIgnored, Slot: -1, Pid: ev.Pid,

@@ -115,3 +115,23 @@ func Decision(d bgworker.RestartDecision) (spec.Decision, error) {
 func RecordWorker(r postmaster.Record) spec.Worker {
 	return spec.Worker{Name: r.Name, Flags: spec.Flags(r.Flags), RestartTime: r.RestartTime}
 }
+
+// Op returns the specification's postmaster operation that a record of
+// the postmaster's log stands for, and false for a record that is none:
+// RecordLaunch is Launch(slot, pid), RecordReportStopped is Exit(slot),
+// RecordForget and RecordReject are Forget(slot) (a rejection frees the
+// slot as ForgetBackgroundWorker does), and RecordReinit is Reinit(in
+// use). The stamps are the record's; the caller places the operation.
+func Op(r postmaster.Record) (spec.Input, bool) {
+	switch r.Kind {
+	case postmaster.RecordLaunch:
+		return spec.Input{Kind: spec.OpLaunch, Slot: r.Slot, Pid: spec.Pid(r.Pid)}, true
+	case postmaster.RecordReportStopped:
+		return spec.Input{Kind: spec.OpExit, Slot: r.Slot}, true
+	case postmaster.RecordForget, postmaster.RecordReject:
+		return spec.Input{Kind: spec.OpForget, Slot: r.Slot}, true
+	case postmaster.RecordReinit:
+		return spec.Input{Kind: spec.OpReinit, InUse: append([]int(nil), r.InUse...)}, true
+	}
+	return spec.Input{}, false
+}

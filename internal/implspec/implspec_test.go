@@ -1,9 +1,11 @@
 package implspec_test
 
 import (
+	"reflect"
 	"testing"
 
 	"bgwmodel/impl/bgworker"
+	"bgwmodel/impl/postmaster"
 	"bgwmodel/internal/implspec"
 	"bgwmodel/spec"
 )
@@ -52,5 +54,28 @@ func TestValues(t *testing.T) {
 	d, err := implspec.Decision(bgworker.RestartDecision{Action: bgworker.Forget})
 	if err != nil || d.Action != spec.Forget {
 		t.Errorf("Decision(forget) = %v, %v", d, err)
+	}
+}
+
+func TestOp(t *testing.T) {
+	for _, tc := range []struct {
+		rec  postmaster.Record
+		want spec.Input
+		ok   bool
+	}{
+		{postmaster.Record{Kind: postmaster.RecordLaunch, Slot: 2, Pid: 77}, spec.Input{Kind: spec.OpLaunch, Slot: 2, Pid: 77}, true},
+		{postmaster.Record{Kind: postmaster.RecordReportStopped, Slot: 2, Pid: 77}, spec.Input{Kind: spec.OpExit, Slot: 2}, true},
+		{postmaster.Record{Kind: postmaster.RecordForget, Slot: 3}, spec.Input{Kind: spec.OpForget, Slot: 3}, true},
+		{postmaster.Record{Kind: postmaster.RecordReject, Slot: 4}, spec.Input{Kind: spec.OpForget, Slot: 4}, true},
+		{postmaster.Record{Kind: postmaster.RecordReinit, Slot: -1, InUse: []int{0, 1}}, spec.Input{Kind: spec.OpReinit, InUse: []int{0, 1}}, true},
+		{postmaster.Record{Kind: postmaster.RecordAdopt, Slot: 1}, spec.Input{}, false},
+		{postmaster.Record{Kind: postmaster.RecordInit, Slot: -1, InUse: []int{0}}, spec.Input{}, false},
+	} {
+		t.Run(tc.rec.Kind.String(), func(t *testing.T) {
+			got, ok := implspec.Op(tc.rec)
+			if ok != tc.ok || !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("Op = %+v, %v; want %+v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
 	}
 }
