@@ -47,7 +47,21 @@ func main() {
 	stressFor := flag.Duration("stress", 30*time.Second, "each stress campaign's duration")
 	out := flag.String("out", "", "write the markdown table of verdicts to `FILE`")
 	jsonOut := flag.String("json", "", "append one JSON line per judged mutant to `FILE`")
+	table := flag.String("table", "", "print the table of the verdicts already in `FILE` (as -json writes them), judging nothing")
 	flag.Parse()
+
+	equiv, err := readEquivalent(equivalentFile)
+	if err != nil {
+		fail(err)
+	}
+	if *table != "" {
+		vs, err := readVerdicts(*table)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Print(Table(vs, 0, *stressFor, equiv))
+		return
+	}
 
 	root, err := os.Getwd()
 	if err != nil {
@@ -87,10 +101,10 @@ func main() {
 			}
 		}
 	}
-	table := Table(verdicts, len(all), *stressFor)
-	fmt.Print(table)
+	md := Table(verdicts, len(all), *stressFor, equiv)
+	fmt.Print(md)
 	if *out != "" {
-		if err := os.WriteFile(*out, []byte(table), 0o644); err != nil {
+		if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
 			fail(err)
 		}
 	}
@@ -124,6 +138,49 @@ func choose(all []Mutant, n int, seed uint64, ids string) ([]Mutant, error) {
 		}
 	}
 	return out, nil
+}
+
+// equivalentFile lists the mutants argued equivalent to the original:
+// one per line, its Key, then " # " and the argument.
+const equivalentFile = "tools/mutate/equivalent.txt"
+
+// readEquivalent reads equivalentFile: the argument of each mutant key.
+func readEquivalent(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for n, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line == "" || strings.HasPrefix(line, "//") {
+			continue
+		}
+		key, why, ok := strings.Cut(line, " # ")
+		if !ok || strings.TrimSpace(why) == "" {
+			return nil, fmt.Errorf("%s:%d: want KEY # ARGUMENT", path, n+1)
+		}
+		out[strings.TrimSpace(key)] = strings.TrimSpace(why)
+	}
+	return out, nil
+}
+
+// readVerdicts reads the JSON lines -json wrote.
+func readVerdicts(path string) ([]Verdict, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var vs []Verdict
+	dec := json.NewDecoder(f)
+	for dec.More() {
+		var v Verdict
+		if err := dec.Decode(&v); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		vs = append(vs, v)
+	}
+	return vs, nil
 }
 
 func appendJSON(path string, v Verdict) error {

@@ -48,6 +48,12 @@ type Mutant struct {
 	Func     string   `json:"func"` // the enclosing function
 }
 
+// Key names the mutant independently of line numbers and ids, which move
+// as the code changes: "file func operator old -> new".
+func (m Mutant) Key() string {
+	return fmt.Sprintf("%s %s %s %s -> %s", m.File, m.Func, m.Operator, oneLine(m.Old), oneLine(m.New))
+}
+
 // String is "file:line (func): op: old -> new".
 func (m Mutant) String() string {
 	return fmt.Sprintf("%s:%d (%s): %s: %s -> %s", m.File, m.Line, m.Func, m.Operator, oneLine(m.Old), oneLine(m.New))

@@ -73,7 +73,7 @@ func TestTally(t *testing.T) {
 		{Mutant: m(5), Tests: Survived, Explore: Survived, Stress: Survived},
 		{Mutant: m(6), Stillborn: "does not build"},
 	}
-	s := Tally(vs)
+	s := Tally(vs, map[string]string{})
 	if s.Judged != 6 || s.Stillborn != 1 || s.Killed != 4 || s.ByStress != 2 || s.StressTripped != 1 ||
 		s.ExploreSCTSO != 2 || s.StressOfExploreSCTSO != 1 || s.Survivors != 1 ||
 		len(s.StressMissedExploreSCTSO) != 1 || s.StressMissedExploreSCTSO[0] != 3 {

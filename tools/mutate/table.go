@@ -9,15 +9,16 @@ import (
 
 // Score counts a set of verdicts.
 type Score struct {
-	Judged, Stillborn, Killed             int
+	Judged, Stillborn, Equivalent, Killed int
 	ByTests, ByExplore, ByStress          int
 	ExploreSCTSO, StressOfExploreSCTSO    int
 	StressTripped, Survivors              int
 	SurvivorIDs, StressMissedExploreSCTSO []int
 }
 
-// Tally counts the verdicts.
-func Tally(vs []Verdict) Score {
+// Tally counts the verdicts; a mutant argued equivalent (equiv, by key)
+// that survives counts apart, as no defect.
+func Tally(vs []Verdict, equiv map[string]string) Score {
 	var s Score
 	for _, v := range vs {
 		if v.Mutant == nil {
@@ -26,6 +27,10 @@ func Tally(vs []Verdict) Score {
 		s.Judged++
 		if v.Stillborn != "" {
 			s.Stillborn++
+			continue
+		}
+		if _, ok := equiv[v.Mutant.Key()]; ok && !v.Killed() {
+			s.Equivalent++
 			continue
 		}
 		if !v.Killed() {
@@ -60,12 +65,16 @@ func Tally(vs []Verdict) Score {
 
 // Table renders the verdicts as markdown: the score, then one row per
 // mutant.
-func Table(vs []Verdict, total int, stressFor time.Duration) string {
-	s := Tally(vs)
+func Table(vs []Verdict, total int, stressFor time.Duration, equiv map[string]string) string {
+	s := Tally(vs, equiv)
 	var b strings.Builder
-	live := s.Judged - s.Stillborn
-	fmt.Fprintf(&b, "Mutants judged: %d of %d enumerated; %d stillborn (do not build or vet), %d live.\n\n",
-		s.Judged, total, s.Stillborn, live)
+	live := s.Judged - s.Stillborn - s.Equivalent
+	fmt.Fprintf(&b, "Mutants judged: %d", s.Judged)
+	if total > 0 {
+		fmt.Fprintf(&b, " of %d enumerated", total)
+	}
+	fmt.Fprintf(&b, "; %d stillborn (do not build or vet), %d argued equivalent, %d live (non-equivalent).\n\n",
+		s.Stillborn, s.Equivalent, live)
 	fmt.Fprintf(&b, "| gate | live mutants killed |\n|---|---|\n")
 	fmt.Fprintf(&b, "| tests (`go test -short ./impl/... ./proptest`) | %d of %d |\n", s.ByTests, live)
 	fmt.Fprintf(&b, "| explore (`bgw explore`, SC, TSO, view) | %d of %d |\n", s.ByExplore, live)
@@ -86,6 +95,11 @@ func Table(vs []Verdict, total int, stressFor time.Duration) string {
 		what := fmt.Sprintf("%s: `%s` → `%s`", m.Operator, cell(m.Old), cell(m.New))
 		if v.Stillborn != "" {
 			fmt.Fprintf(&b, "| %d | %s | %s | stillborn | | |\n", m.ID, where, what)
+			continue
+		}
+		if why, ok := equiv[m.Key()]; ok && !v.Killed() {
+			fmt.Fprintf(&b, "| %d | %s | %s | equivalent: %s | | |\n", m.ID, where, what,
+				strings.ReplaceAll(strings.Join(strings.Fields(why), " "), "|", `\|`))
 			continue
 		}
 		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s%s | %s %s |\n", m.ID, where, what, v.Tests, v.Explore, models(v.Models), v.Stress, cell(v.StressSaid))
