@@ -50,6 +50,29 @@ type CheckOptions struct {
 	// Waive adds kinds of outcome the coverage check does not require to
 	// the run's own check.waive.
 	Waive []CoverKind
+	// MemoryBudget bounds the heap the linearizability check may grow
+	// by, past which it is undecided (linearizability.Options); 0 means
+	// the run's check.memory_budget, else linearizability's default.
+	MemoryBudget int64
+}
+
+// defaults fills in what o leaves to the run (cfg, nil if unknown) or to
+// the defaults: a 2-minute timeout, the run's memory budget.
+func (o CheckOptions) defaults(cfg *Config) CheckOptions {
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	if o.MemoryBudget == 0 && cfg != nil {
+		o.MemoryBudget = cfg.Check.MemoryBudget
+	}
+	return o
+}
+
+// linOptions are the linearizability check's options for a run of slots
+// slots, static of them static.
+func (o CheckOptions) linOptions(slots, static int) linearizability.Options {
+	return linearizability.Options{Slots: slots, Static: static, Mode: linearizability.ModeAuto,
+		Timeout: o.Timeout, MemoryBudget: o.MemoryBudget}
 }
 
 // input is what a check runs on.
@@ -162,7 +185,7 @@ func CheckDir(dir string, opts CheckOptions) (*Verdict, error) {
 		return nil, err
 	}
 	if live := filepath.Join(dir, LiveViolationFile); fileExists(live) {
-		r, err := liveResult(live, in.slots, in.static, opts.Timeout)
+		r, err := liveResult(live, opts.defaults(in.cfg).linOptions(in.slots, in.static))
 		if err != nil {
 			return nil, err
 		}
@@ -182,16 +205,12 @@ func fileExists(path string) bool {
 // linearizability violation while it ran: a violation is a violation,
 // whether or not the check of the whole, larger history finds it again
 // (its windows differ). It fails only if the violation is found again.
-func liveResult(path string, slots, static int, timeout time.Duration) (CheckResult, error) {
+func liveResult(path string, lo linearizability.Options) (CheckResult, error) {
 	h, err := linearizability.ReadFile(path)
 	if err != nil {
 		return CheckResult{}, err
 	}
-	if timeout <= 0 {
-		timeout = 2 * time.Minute
-	}
-	rep := linearizability.Check(h, linearizability.Options{Slots: slots, Static: static,
-		Mode: linearizability.ModeAuto, Timeout: timeout})
+	rep := linearizability.Check(h, lo)
 	r := linResult(rep)
 	r.Name = CheckLive
 	switch r.Outcome {
@@ -337,9 +356,7 @@ func (in *input) wholeRecords(died *linearizability.Operation) error {
 
 // check runs every check the input allows.
 func (in *input) check(opts CheckOptions) (*Verdict, error) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = 2 * time.Minute
-	}
+	opts = opts.defaults(in.cfg)
 	if opts.Slots > 0 {
 		in.slots = opts.Slots
 	}
@@ -374,8 +391,7 @@ func (in *input) check(opts CheckOptions) (*Verdict, error) {
 			h = deathCut(h, in.recs)
 		}
 		v.History = h
-		v.Report = linearizability.Check(h, linearizability.Options{Slots: in.slots, Static: in.static,
-			Mode: linearizability.ModeAuto, Timeout: opts.Timeout})
+		v.Report = linearizability.Check(h, opts.linOptions(in.slots, in.static))
 		v.Checks = append(v.Checks, linResult(v.Report))
 	}
 	if !in.hasRecs {

@@ -311,6 +311,10 @@ type CheckConfig struct {
 	// Waive lists the kinds of outcome ([CoverKind]) the coverage check
 	// does not require, though the configuration can reach them.
 	Waive []CoverKind `json:"waive"`
+	// MemoryBudget bounds, in bytes, the heap the linearizability check
+	// may grow by, past which it stops undecided; 0 means
+	// linearizability.DefaultMemoryBudget (2 GiB), -1 none.
+	MemoryBudget int64 `json:"memory_budget"`
 }
 
 // DefaultConfig returns the embedded default configuration

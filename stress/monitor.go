@@ -155,7 +155,8 @@ func (c *campaign) checkSnapshot(recs []postmaster.Record) {
 	h := append(c.rec.snapshot(linearizability.Stamp(cut)), pmh...)
 	h.SortByCall()
 	rep := linearizability.Check(h, linearizability.Options{Slots: c.cfg.Slots, Static: static,
-		Mode: linearizability.ModeAuto, Timeout: min(30*time.Second, c.cfg.Check.Timeout.D())})
+		Mode: linearizability.ModeAuto, Timeout: min(30*time.Second, c.cfg.Check.Timeout.D()),
+		MemoryBudget: c.cfg.Check.MemoryBudget})
 	if v := rep.Violation(); v != nil {
 		// Keep the snapshot: the check of the whole history, windowed
 		// otherwise, need not find the same violation again, and the

@@ -330,3 +330,27 @@ func TestCheckDirLiveViolation(t *testing.T) {
 		t.Fatalf("failed %v, want [%s]:\n%s", got, CheckLive, v)
 	}
 }
+
+// TestCheckOptionsDefaults: a memory budget given wins; else the run's
+// configuration gives it; the timeout defaults to 2 minutes.
+func TestCheckOptionsDefaults(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Check.MemoryBudget = 64 << 20
+	for _, tc := range []struct {
+		name   string
+		opts   CheckOptions
+		cfg    *Config
+		budget int64
+	}{
+		{"the run's", CheckOptions{}, &cfg, 64 << 20},
+		{"given", CheckOptions{MemoryBudget: 8 << 20}, &cfg, 8 << 20},
+		{"no run", CheckOptions{}, nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lo := tc.opts.defaults(tc.cfg).linOptions(8, 1)
+			if lo.MemoryBudget != tc.budget || lo.Timeout != 2*time.Minute || lo.Slots != 8 || lo.Static != 1 {
+				t.Fatalf("options %+v", lo)
+			}
+		})
+	}
+}

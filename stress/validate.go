@@ -272,6 +272,8 @@ func (c *CheckConfig) validate(maxStop time.Duration) error {
 		return bad("interval", "want 10ms..1m, got %v", c.Interval)
 	case c.LinInterval < 0 || c.LinInterval.D() > time.Hour:
 		return bad("lin_interval", "want 0 (off) .. 1h, got %v", c.LinInterval)
+	case c.MemoryBudget < -1 || (c.MemoryBudget > 0 && c.MemoryBudget < 1<<20):
+		return bad("memory_budget", "want bytes, at least 1 MiB (1048576), or 0 (the default, 2 GiB) or -1 (none), got %d", c.MemoryBudget)
 	}
 	return validWaive(c.Waive)
 }

@@ -2,17 +2,20 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"bgwmodel/impl/bgworker"
 	"bgwmodel/stress"
 )
 
-const checkSynopsis = "check [-timeout D] [-slots N] [-static N] [-html FILE] [-waive LIST] DIR|FILE..."
+const checkSynopsis = "check [-timeout D] [-memory SIZE] [-slots N] [-static N] [-html FILE] [-waive LIST] DIR|FILE..."
 
 func runCheck(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("check", checkSynopsis, stderr)
@@ -20,6 +23,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	slots := fs.Int("slots", 0, "max_worker_processes, 1..1024 (default: the run's campaign.json, else 8)")
 	static := fs.Int("static", 0, "number of static workers in slots 0.. (default: the run's record log, else 0)")
 	html := fs.String("html", "", "write porcupine's view of a linearizability violation to FILE")
+	memory := fs.String("memory", "", "bound on the heap the linearizability check may grow by, such as 512MiB or 4GiB (default: the run's, else 2GiB; a check past it is UNKNOWN)")
 	waive := fs.String("waive", "", "kinds of outcome the coverage check need not see decided, comma-separated: "+coverKindList())
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: bgw %s\n\n", checkSynopsis)
@@ -53,6 +57,13 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	opts := stress.CheckOptions{Timeout: *timeout, Slots: *slots, Static: *static}
+	if *memory != "" {
+		n, err := parseBytes(*memory)
+		if err != nil {
+			return badInput(fs, fmt.Sprintf("-memory %s: %v", quoteValue(*memory), err))
+		}
+		opts.MemoryBudget = n
+	}
 	if *waive != "" {
 		kinds, err := parseWaive(*waive)
 		if err != nil {
@@ -127,4 +138,29 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	return exitOK
+}
+
+// byteUnits are the suffixes parseBytes reads.
+var byteUnits = []struct {
+	suffix string
+	n      int64
+}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}, {"", 1}}
+
+// parseBytes reads a size such as 512MiB, 4GiB or 1048576: at least 1 MiB.
+func parseBytes(s string) (int64, error) {
+	for _, u := range byteUnits {
+		num, ok := strings.CutSuffix(s, u.suffix)
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+		if err != nil || n <= 0 || n > (1<<62)/u.n {
+			break
+		}
+		if n*u.n < 1<<20 {
+			return 0, errors.New("want at least 1MiB")
+		}
+		return n * u.n, nil
+	}
+	return 0, errors.New("want a size such as 512MiB or 4GiB")
 }

@@ -215,6 +215,8 @@ func TestBadInput(t *testing.T) {
 	want(c("html-dir", []string{"-html", x.dir, clean}, "-html "+x.dir, "not a regular file"), "want a file")
 	want(c("unknown-flag", []string{"-bogus", clean}, "unknown flag -bogus"), "known: -html")
 	want(c("waive", []string{"-waive", "nope", clean}, "-waive nope", `unknown kind "nope"`), "known: register-ok")
+	want(c("memory-word", []string{"-memory", "lots", clean}, "-memory lots"), "want a size such as 512MiB")
+	want(c("memory-small", []string{"-memory", "100KiB", clean}, "-memory 100KiB"), "want at least 1MiB")
 	want(c("missing", []string{missing}, missing, "no such file"), "want a run directory or a history file")
 	want(c("fifo", []string{x.fifo("fifo.jsonl")}, "fifo.jsonl", "not a regular file or a directory"), "want a run directory")
 	want(c("loop", []string{x.loop("loop.jsonl")}, "loop.jsonl", "too many levels of symbolic links"))
