@@ -138,9 +138,9 @@ func (j *judge) judge(m *Mutant) Verdict {
 		v.Stillborn = "vet: " + firstLine(out)
 		return v
 	}
-	_, err := j.run(10*time.Minute, "go", "test", "-short", "-count=1", "./impl/...", "./proptest")
+	_, err := j.run(testLimit+time.Minute, "go", "test", "-short", "-count=1", "-timeout", testLimit.String(), "./impl/...", "./proptest")
 	v.Tests = testResult(err)
-	out, err := j.run(10*time.Minute, bin, "explore")
+	out, err := j.run(exploreLimit, bin, "explore")
 	v.Explore = exitResult(err)
 	v.Models = failedModels(out)
 	runs, rerr := os.MkdirTemp("", "bgw-mutate-runs-")
@@ -154,6 +154,14 @@ func (j *judge) judge(m *Mutant) Verdict {
 	v.Stress, v.StressSaid = exitResult(err), stressSaid(out)
 	return v
 }
+
+// Bounds on the tests and the explorer: the unmutated tree takes about
+// one and half a minute under load; a mutant that hangs fails the gate
+// (go test's timeout is a failure) or trips it.
+const (
+	testLimit    = 4 * time.Minute
+	exploreLimit = 5 * time.Minute
+)
 
 // maxProcs bounds the processes a gate may run at once: a mutant that
 // spawns without end (a postmaster restarting a worker in a loop) is cut

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,6 +81,20 @@ func main() {
 	chosen, err := choose(all, *n, *seed, *ids)
 	if err != nil {
 		fail(err)
+	}
+	if *jsonOut != "" {
+		// Resume: a mutant already judged in the -json file is not judged again.
+		done, err := readVerdicts(*jsonOut)
+		if err != nil && !os.IsNotExist(err) {
+			fail(err)
+		}
+		judged := map[string]bool{}
+		for _, v := range done {
+			if v.Mutant != nil {
+				judged[v.Mutant.Key()] = true
+			}
+		}
+		chosen = slices.DeleteFunc(chosen, func(m Mutant) bool { return judged[m.Key()] })
 	}
 	j, err := newJudge(root, *stressFor, int64(*seed))
 	if err != nil {
