@@ -7,8 +7,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"bgwmodel/impl/bgworker"
@@ -240,6 +243,13 @@ func Run(ctx context.Context, cfg Config, opts Options) (*Result, error) {
 		opts.started(c)
 	}
 	res, err := c.run(ctx)
+	if err != nil && c.violated.Load() && isIOError(err) && strings.HasPrefix(c.firstViolation, string(CheckPostmaster)) {
+		// The postmaster's own exit, with the run directory's file system
+		// failing: the same I/O failure explains it, and the run has no
+		// verdict (see infraFailure). The mark is withdrawn.
+		os.Remove(filepath.Join(c.dir, KeepFile))
+		return nil, err
+	}
 	if err != nil && c.violated.Load() {
 		c.mu.Lock()
 		res = &Result{Config: c.cfg, Dir: c.dir, Elapsed: time.Since(c.start), Ops: int(c.ops.Load()),
@@ -443,13 +453,20 @@ func (c *campaign) noteErr(err error) {
 	}
 	c.errMu.Lock()
 	switch {
-	case c.violated.Load():
+	case c.violated.Load() && !isIOError(err):
 		c.afterErrs = append(c.afterErrs, err)
 	case c.firstErr == nil:
 		c.firstErr = err
 	}
 	c.errMu.Unlock()
 	c.cancel()
+}
+
+// isIOError reports whether err is a failure of the file system the run
+// directory is on (full, limited, read-only, broken): an infrastructure
+// failure whenever it comes, which stopping the campaign does not cause.
+func isIOError(err error) bool {
+	return errors.Is(err, errPostmasterIO) || slices.ContainsFunc(ioErrnos, func(e syscall.Errno) bool { return errors.Is(err, e) })
 }
 
 // stampLog remembers clock readings taken every few milliseconds, so that

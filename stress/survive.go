@@ -76,9 +76,12 @@ func infraFailure(e PostmasterExit, dir string) error {
 	if strings.Contains(e.Cause, "record log:") {
 		what = "its record log " + filepath.Join(dir, RecordsFile)
 	}
-	return fmt.Errorf("stress: the postmaster exited (%s) on an I/O error writing %s: %s", e.Status(), what,
+	return fmt.Errorf("stress: the postmaster exited (%s) on %w writing %s: %s", e.Status(), errPostmasterIO, what,
 		strings.Join(strings.Fields(e.Cause), " "))
 }
+
+// errPostmasterIO is wrapped by infraFailure's error.
+var errPostmasterIO = errors.New("an I/O error")
 
 // ioErrnos are the errors of a write to a full, limited or broken file
 // system.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -179,10 +180,15 @@ func TestControlGiveUp(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("call past its deadline: %v, want context.DeadlineExceeded", err)
 		}
-		// The fake's pid is this process's: running, or sleeping.
-		want := regexp.MustCompile(fmt.Sprintf(`^cluster: control: the postmaster \(pid %d\) did not answer fail_spawns within 300ms: it is (running|sleeping) \(state [RS]\)$`, os.Getpid()))
-		if !want.MatchString(err.Error()) {
-			t.Errorf("call past its deadline: %q, want %s", err, want)
+		// The fake's pid is this process's: running, or sleeping. The
+		// bound is what was left of the 300 ms when the call began.
+		want := regexp.MustCompile(fmt.Sprintf(`^cluster: control: the postmaster \(pid %d\) did not answer fail_spawns within (\d+)ms: it is (running|sleeping) \(state [RS]\)$`, os.Getpid()))
+		m := want.FindStringSubmatch(err.Error())
+		if m == nil {
+			t.Fatalf("call past its deadline: %q, want %s", err, want)
+		}
+		if ms, _ := strconv.Atoi(m[1]); ms < 200 || ms > 300 {
+			t.Errorf("call past its deadline: %q: want a bound of at most the 300ms given", err)
 		}
 		f.write(t, replyTo(1)[len(half):])
 		f.own(t, 2)

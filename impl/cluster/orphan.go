@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"bgwmodel/impl/proc"
 )
@@ -54,13 +55,33 @@ func orphanEnv(dirs []string) (string, error) {
 	return envOrphanDirs + "=" + string(b), nil
 }
 
+// orphanedWait bounds how long orphaned waits for a dying harness to be
+// gone.
+const orphanedWait = time.Second
+
 // orphaned reports whether the harness that started this supervisor has
 // died: the supervisor's parent is no longer the process that spawned it
 // (proc.Command passes the spawning process's pid as
-// proc.EnvPostmasterPid; a dead parent's children are reparented).
+// proc.EnvPostmasterPid; a dead parent's children are reparented), or it
+// is exiting. A harness killed with SIGKILL sends the parent-death signal
+// as its spawning thread exits, and the supervisor may finish its work
+// before the harness's last thread is gone and the supervisor reparented:
+// so a harness still the parent is watched for up to orphanedWait, and
+// one that exits or becomes a zombie meanwhile is dead. It blocks that
+// long at most, only when the harness is alive (Stop's last resort).
 func orphaned() bool {
 	harness, err := strconv.Atoi(os.Getenv(proc.EnvPostmasterPid))
-	return err == nil && os.Getppid() != harness
+	if err != nil {
+		return false
+	}
+	for deadline := time.Now().Add(orphanedWait); ; time.Sleep(10 * time.Millisecond) {
+		if os.Getppid() != harness || proc.Gone(harness) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
 }
 
 // removeOrphanDirs is the supervisor's last act when the harness died
