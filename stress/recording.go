@@ -155,13 +155,7 @@ func recordingResult(h linearizability.History, cuts []CutRecord, faults []Fault
 		return r
 	}
 	var b strings.Builder
-	for i, line := range bad {
-		if i == 10 {
-			fmt.Fprintf(&b, "... and %d more\n", len(bad)-10)
-			break
-		}
-		fmt.Fprintln(&b, line)
-	}
+	writeFirst(&b, bad, "")
 	fmt.Fprintln(&b, "an outcome is unknown only when the call's backend was killed, crashed or lost its connection, "+
 		"the postmaster died, or the campaign ended; any other is a recording error")
 	r.Outcome = Undecided

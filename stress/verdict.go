@@ -185,19 +185,14 @@ func policyResult(n int, vs []policy.Violation) CheckResult {
 	}
 	rules := map[policy.Rule]int{}
 	var order []string
-	var b strings.Builder
-	for i, v := range vs {
+	for _, v := range vs {
 		if rules[v.Rule] == 0 {
 			order = append(order, string(v.Rule))
 		}
 		rules[v.Rule]++
-		if i < 10 {
-			fmt.Fprintf(&b, "%v\n", v)
-		}
 	}
-	if len(vs) > 10 {
-		fmt.Fprintf(&b, "... and %d more (policy.txt)\n", len(vs)-10)
-	}
+	var b strings.Builder
+	writeFirst(&b, vs, PolicyFile)
 	var counts []string
 	for _, name := range order {
 		counts = append(counts, fmt.Sprintf("%s ×%d", name, rules[policy.Rule(name)]))
@@ -214,13 +209,7 @@ func waitersResult(judged int, fs []WaiterFinding) CheckResult {
 		return r
 	}
 	var b strings.Builder
-	for i, f := range fs {
-		if i == 10 {
-			fmt.Fprintf(&b, "... and %d more (waiters.txt)\n", len(fs)-10)
-			break
-		}
-		fmt.Fprintf(&b, "%v\n", f)
-	}
+	writeFirst(&b, fs, WaitersFile)
 	r.Outcome, r.Summary, r.Detail = Fail, fmt.Sprintf("%d of %d unanswered waits left waiting", len(fs), judged), b.String()
 	return r
 }
@@ -239,4 +228,23 @@ func stopVerdict(stopErr error, left []int) CheckResult {
 		r.Outcome, r.Summary, r.Detail = Fail, strings.SplitN(b.String(), "\n", 2)[0], b.String()
 	}
 	return r
+}
+
+// detailLines is how many findings a check's detail lists.
+const detailLines = 10
+
+// writeFirst writes the first detailLines findings, one a line, then how
+// many more there are and the file that lists them all ("" for none).
+func writeFirst[T any](b *strings.Builder, findings []T, file string) {
+	for i, f := range findings {
+		if i == detailLines {
+			fmt.Fprintf(b, "... and %d more", len(findings)-detailLines)
+			if file != "" {
+				fmt.Fprintf(b, " (%s)", file)
+			}
+			b.WriteString("\n")
+			break
+		}
+		fmt.Fprintf(b, "%v\n", f)
+	}
 }
