@@ -422,9 +422,11 @@ func (in *input) check(opts CheckOptions) (*Verdict, error) {
 	}
 	v.Coverage = measureCoverage(in.h, in.recs, in.slots, in.static)
 	if in.cfg != nil {
-		reach := in.cfg.Reachable()
+		registers := v.Coverage.Counts[CoverRegisterOK] + v.Coverage.Counts[CoverRegisterNoFreeSlot] +
+			v.Coverage.Counts[CoverRegisterInvalid]
+		reach := in.cfg.Reachable(registers)
 		if in.ran.interrupted {
-			reach = in.cfg.reachable(in.ran.d)
+			reach = in.cfg.reachable(in.ran.d, registers)
 		}
 		v.Checks = append(v.Checks, coverageResult(v.Coverage, reach, append(in.cfg.Check.Waive, opts.Waive...)))
 	}

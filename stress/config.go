@@ -194,7 +194,8 @@ type Vary struct {
 	// slots as backends) or plentiful (about three times as many).
 	Slots bool `json:"slots"`
 	// RestartTimes draws the restart_time of every static and permanent
-	// worker that restarts within a minute from 0, 1 and 3 s.
+	// worker that restarts within a minute from 0, 1 and 3 s, and for a
+	// static one NEVER_RESTART too (it is forgotten once it exits).
 	RestartTimes bool `json:"restart_times"`
 }
 

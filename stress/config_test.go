@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"bgwmodel/impl/bgworker"
 )
 
 func TestDefaultConfig(t *testing.T) {
@@ -207,7 +209,7 @@ func TestReproCommand(t *testing.T) {
 // TestResolve: a seed's variant is the same every time, resolves to
 // itself, and the seeds give every kind of variant.
 func TestResolve(t *testing.T) {
-	statics, scarce, plentiful := map[int]bool{}, 0, 0
+	statics, scarce, plentiful, staticNever := map[int]bool{}, 0, 0, 0
 	for seed := int64(1); seed <= 60; seed++ {
 		c := DefaultConfig()
 		c.Seed = seed
@@ -222,14 +224,20 @@ func TestResolve(t *testing.T) {
 			t.Fatalf("seed %d: Resolve changed the configuration it was called on", seed)
 		}
 		statics[len(r.Static)] = true
+		for _, s := range r.Static {
+			if s.RestartTime == bgworker.NeverRestart {
+				staticNever++
+			}
+		}
 		if dyn := r.Slots - len(r.Static) - min(len(r.Permanent), r.Backends); dyn <= r.Backends+1 {
 			scarce++
 		} else {
 			plentiful++
 		}
 	}
-	if !statics[0] || !statics[1] || !(statics[2] || statics[3]) || scarce == 0 || plentiful == 0 {
-		t.Errorf("60 seeds gave static worker counts %v, %d scarce and %d plentiful", statics, scarce, plentiful)
+	if !statics[0] || !statics[1] || !(statics[2] || statics[3]) || scarce == 0 || plentiful == 0 || staticNever == 0 {
+		t.Errorf("60 seeds gave static worker counts %v, %d scarce and %d plentiful, %d NEVER_RESTART static workers",
+			statics, scarce, plentiful, staticNever)
 	}
 }
 

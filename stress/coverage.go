@@ -165,20 +165,40 @@ func opKind(op linearizability.Operation) (CoverKind, bool) {
 }
 
 // Reachable returns the kinds a campaign of this configuration must
-// decide at least once: every kind its workload and faults are built to
-// produce within its duration. A periodic fault or workload event counts
-// only if it surely fires (its first time falls at most one and a half
-// periods after the faults' start); a worker's exit counts only if the
-// worker runs (a static one, or a permanent one within the registrations
-// the workload allows). A campaign that leaves one undecided is vacuous.
-func (c *Config) Reachable() []CoverKind { return c.reachable(c.Duration.D()) }
+// decide at least once, having decided registers Register outcomes:
+// every kind its workload and faults are built to produce within its
+// duration, surely, even on a slow machine. A campaign shorter than
+// coverMinDuration need only decide a registration. Otherwise, a
+// periodic fault or workload event counts only if it surely fires (its
+// first time falls at most one and a half periods after the faults'
+// start); a worker's exit counts only if the worker runs (a static one,
+// or a permanent one within the registrations the workload allows); an
+// invalid registration counts only once the registrations decided make
+// one all but certain (minExpected of them expected). A campaign that
+// leaves one undecided is vacuous.
+func (c *Config) Reachable(registers int) []CoverKind { return c.reachable(c.Duration.D(), registers) }
+
+// Bounds on what [Config.Reachable] requires.
+const (
+	// coverMinDuration is the shortest campaign held to more than a
+	// registration: a short one on a loaded machine may decide little
+	// of the rest, and must not be failed for it.
+	coverMinDuration = 15 * time.Second
+	// minExpected is how many outcomes of a random kind must be expected
+	// before one is required: missing one then has a chance of e^-20.
+	minExpected = 20
+)
 
 // reachable is Reachable for a campaign whose workload ran for ran (less
 // than its duration if it was interrupted), or until the postmaster's
 // death fault if that comes first.
-func (c *Config) reachable(ran time.Duration) []CoverKind {
-	out := []CoverKind{CoverRegisterOK, CoverGetPidNotYet, CoverGetPidStarted, CoverGetPidStopped,
-		CoverWaitStarted, CoverExit1, CoverForget, CoverNotify}
+func (c *Config) reachable(ran time.Duration, registers int) []CoverKind {
+	out := []CoverKind{CoverRegisterOK}
+	if ran < coverMinDuration {
+		return out
+	}
+	out = append(out, CoverGetPidNotYet, CoverGetPidStarted, CoverGetPidStopped, CoverWaitStarted, CoverExit1,
+		CoverForget, CoverNotify)
 	if d := c.Faults.PostmasterDeath; d.Enabled {
 		ran = min(ran, time.Duration(d.At*float64(c.Duration.D())))
 	}
@@ -186,7 +206,7 @@ func (c *Config) reachable(ran time.Duration) []CoverKind {
 		return every > 0 && c.Faults.Start.D()+every.D()*3/2 <= ran
 	}
 	bulk := c.Backends > c.Careful // only bulk drivers take the workload's events
-	if c.Workload.InvalidRate > 0 {
+	if float64(registers)*c.Workload.InvalidRate >= minExpected {
 		out = append(out, CoverRegisterInvalid)
 	}
 	if bulk && fires(c.Workload.FillEvery) {

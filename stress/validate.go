@@ -142,11 +142,6 @@ func (w *WorkerSpec) validate(field string, static bool) error {
 	if w.Behaviour == Exit2 && w.ShmemAccess {
 		return bad("behaviour", "exit2 with shmem_access would restart the cluster for ever (only transient workers may do it, once)")
 	}
-	if static && w.RestartTime == bgworker.NeverRestart && w.Behaviour != Exit0 {
-		// Allowed by PostgreSQL, but it would end the static worker for
-		// good; keep the configuration honest about that.
-		return bad("restart_time", "a static worker with NEVER_RESTART (-1) would be forgotten; use restart_time >= 0")
-	}
 	if !static && w.RestartTime == bgworker.NeverRestart && w.Behaviour != Exit0 && w.Behaviour != RunForever {
 		return bad("restart_time", "a permanent worker must keep its slot: restart_time >= 0, or behaviour exit0 or run")
 	}

@@ -13,8 +13,13 @@ import (
 const varyStream = 1 << 40
 
 // restartChoices are the restart times Vary.RestartTimes draws from, in
-// seconds.
-var restartChoices = []int32{0, 1, 3}
+// seconds; a static worker may also be NEVER_RESTART, so that it is
+// forgotten once it exits and its slot, the first, goes to dynamic
+// workers (the head of the postmaster's private list is forgotten too).
+var (
+	restartChoices       = []int32{0, 1, 3}
+	staticRestartChoices = []int32{bgworker.NeverRestart, 0, 1, 3}
+)
 
 // Resolve returns the configuration a campaign of this seed runs: what
 // [Config.Vary] names drawn from the seed, and Vary cleared, so that the
@@ -61,10 +66,13 @@ func (c Config) Resolve() Config {
 	}
 	if v.RestartTimes {
 		c.Static, c.Permanent = slices.Clone(c.Static), slices.Clone(c.Permanent)
-		for _, list := range [][]WorkerSpec{c.Static, c.Permanent} {
-			for i := range list {
-				if rt := list[i].RestartTime; rt >= 0 && rt <= 60 {
-					list[i].RestartTime = restartChoices[rng.IntN(len(restartChoices))]
+		for _, v := range []struct {
+			list    []WorkerSpec
+			choices []int32
+		}{{c.Static, staticRestartChoices}, {c.Permanent, restartChoices}} {
+			for i := range v.list {
+				if rt := v.list[i].RestartTime; rt >= 0 && rt <= 60 {
+					v.list[i].RestartTime = v.choices[rng.IntN(len(v.choices))]
 				}
 			}
 		}
