@@ -37,7 +37,8 @@ import (
 // function, and the postmaster's pure core.
 var targets = []string{
 	"impl/bgworker/backend.go", "impl/bgworker/postmaster.go", "impl/bgworker/restart.go", "impl/bgworker/worker.go",
-	"impl/postmaster/core.go", "impl/postmaster/start.go", "impl/postmaster/exit.go",
+	"impl/postmaster/core.go", "impl/postmaster/start.go", "impl/postmaster/exit.go", "impl/postmaster/crash.go",
+	"impl/postmaster/shutdown.go", "impl/postmaster/pmsignal.go",
 }
 
 func main() {
@@ -59,6 +60,11 @@ func main() {
 		vs, err := readVerdicts(*table)
 		if err != nil {
 			fail(err)
+		}
+		if root, err := os.Getwd(); err == nil {
+			if all, err := Enumerate(root, targets); err == nil {
+				fillNth(vs, all)
+			}
 		}
 		fmt.Print(Table(vs, 0, *stressFor, equiv))
 		return
@@ -177,6 +183,25 @@ func readEquivalent(path string) (map[string]string, error) {
 		out[strings.TrimSpace(key)] = strings.TrimSpace(why)
 	}
 	return out, nil
+}
+
+// fillNth gives verdicts read from an older -json file (without Nth) the
+// Nth of the mutant at the same place in all, the current enumeration.
+func fillNth(vs []Verdict, all []Mutant) {
+	type place struct {
+		file, old, new string
+		line           int
+		op             Operator
+	}
+	nth := map[place]int{}
+	for _, m := range all {
+		nth[place{m.File, m.Old, m.New, m.Line, m.Operator}] = m.Nth
+	}
+	for _, v := range vs {
+		if m := v.Mutant; m != nil && m.Nth == 0 {
+			m.Nth = nth[place{m.File, m.Old, m.New, m.Line, m.Operator}]
+		}
+	}
 }
 
 // readVerdicts reads the JSON lines -json wrote.

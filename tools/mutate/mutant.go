@@ -46,11 +46,23 @@ type Mutant struct {
 	Old      string   `json:"old"`
 	New      string   `json:"new"`
 	Func     string   `json:"func"` // the enclosing function
+	// Nth tells apart mutants of one function alike in all else: the
+	// first is 1.
+	Nth int `json:"nth"`
 }
 
 // Key names the mutant independently of line numbers and ids, which move
-// as the code changes: "file func operator old -> new".
+// as the code changes: "file func operator old -> new", and "#N" for the
+// Nth of several alike.
 func (m Mutant) Key() string {
+	k := m.baseKey()
+	if m.Nth > 1 {
+		k += fmt.Sprintf(" #%d", m.Nth)
+	}
+	return k
+}
+
+func (m Mutant) baseKey() string {
 	return fmt.Sprintf("%s %s %s %s -> %s", m.File, m.Func, m.Operator, oneLine(m.Old), oneLine(m.New))
 }
 
@@ -101,8 +113,11 @@ func Enumerate(root string, paths []string) ([]Mutant, error) {
 		}
 		return out[i].Off < out[j].Off
 	})
+	seen := map[string]int{}
 	for i := range out {
 		out[i].ID = i + 1
+		seen[out[i].baseKey()]++
+		out[i].Nth = seen[out[i].baseKey()]
 	}
 	return out, nil
 }
