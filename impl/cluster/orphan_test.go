@@ -52,9 +52,18 @@ func harnessMain() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	recs, _ := c.Records()
+	// Both workers' launches, the static one's too: on a loaded machine
+	// its record may come after the dynamic worker has started.
+	var launches []postmaster.Record
+	for ctx.Err() == nil {
+		recs, _ := c.Records()
+		if launches = filter(recs, postmaster.RecordLaunch, nil); len(launches) >= 2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	pids := []int{c.SupervisorPid(), c.PostmasterPid(), b.Pid()}
-	for _, r := range filter(recs, postmaster.RecordLaunch, nil) {
+	for _, r := range launches {
 		pids = append(pids, int(r.Pid))
 	}
 	proc.Kill(b.Pid(), syscall.SIGSTOP)
