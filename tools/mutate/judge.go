@@ -293,7 +293,7 @@ func failedModels(out []byte) []string {
 var (
 	firstViolation = regexp.MustCompile(`(?m)^\s*first violation after [^:]+: (.*)$`)
 	checkLine      = regexp.MustCompile(`(?m)^\s{2}(\S+)\s+(FAIL|UNKNOWN)\s`)
-	stressError    = regexp.MustCompile(`(?m)^bgw stress: seed \d+: (.*)$`)
+	stressError    = regexp.MustCompile(`(?m)^bgw stress: (?:seed \d+: )?((?:[^s]|s[^e]|se[^e]).*)$`)
 )
 
 // stressSaid is what a campaign's output says of its failure.

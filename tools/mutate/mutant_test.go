@@ -95,3 +95,17 @@ func TestDescendants(t *testing.T) {
 	}
 	t.Fatalf("descendants of %d: %v, want the two sleeps", cmd.Process.Pid, descendants(cmd.Process.Pid))
 }
+
+func TestStressSaid(t *testing.T) {
+	for _, tc := range []struct{ out, want string }{
+		{"bgw stress: seed 1 (25s, 5 backends)\nFAIL: seed 1\n  first violation after 1s: policy: restart-early\n", "policy: restart-early"},
+		{"bgw stress: seed 1 (25s, 5 backends)\n  coverage             UNKNOWN  vacuous\n", "coverage UNKNOWN"},
+		{"bgw stress: seed 1 (25s, 5 backends)\nbgw stress: seed 1: cluster: start: boom\n", "cluster: start: boom"},
+		{"bgw stress: static_workers[0].name: refused\n", "static_workers[0].name: refused"},
+		{"bgw stress: seed 1 (25s, 5 backends)\nPASS: seed 1\n", ""},
+	} {
+		if got := stressSaid([]byte(tc.out)); got != tc.want {
+			t.Errorf("stressSaid(%q) = %q, want %q", tc.out, got, tc.want)
+		}
+	}
+}
