@@ -31,7 +31,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			"history files), checked on its own; the FILEs, history files (JSON lines) and at most one\n"+
 			"record log (records.jsonl), are checked together.\n\n")
 		fs.PrintDefaults()
-		fmt.Fprintf(stderr, "\nexit codes: 0 every check passed, 1 a violation, 2 bad usage, a bad file, or an undecided check\n")
+		fmt.Fprintf(stderr, "\nexit codes: 0 every check passed, 1 a violation, 2 bad usage, a bad file, a run directory\n"+
+			"that is not whole (unsealed, cut or changed), or an undecided check (a timeout, a vacuous run)\n")
 	}
 	if code := parseFlags(fs, args, true); code >= 0 {
 		return code

@@ -70,7 +70,8 @@ func runStress(args []string, stdout, stderr io.Writer) int {
 			"postmaster survived until the harness stopped or killed it. With -soak N, N campaigns.\n\n")
 		fs.PrintDefaults()
 		fmt.Fprintf(stderr, "\nexit codes: 0 every check passed (in every campaign), 1 a violation (written to -out),\n"+
-			"2 bad usage, an infrastructure failure, a hang, or an undecided check\n")
+			"2 bad usage, an infrastructure failure, a hang, an interrupt, or an undecided check\n"+
+			"(a timeout, a vacuous run: coverage, or outcomes the run cannot explain: recording)\n")
 	}
 	if code := parseFlags(fs, args, false); code >= 0 {
 		return code
