@@ -262,3 +262,43 @@ func TestBackendExitStopsNotifications(t *testing.T) {
 		})
 	}
 }
+
+// TestInconsistentSpawnResult: a spawn result that is not a clean success
+// (an error, or no pid, whatever the other field says) is a spawn
+// failure: the worker is not launched and no pid is reported.
+func TestInconsistentSpawnResult(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pid  int32
+		err  string
+	}{
+		{"no error, no pid", 0, ""},
+		{"no error, a negative pid", -1, ""},
+		{"an error and a pid", 4242, "fork: out of memory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDriver(t, Config{MaxWorkers: 1, Static: []bgworker.Worker{wk("s", 0, bgworker.PostmasterStart, 3)}})
+			d.holdSpawns = true
+			d.start()
+			d.holdSpawns = false
+			if len(d.held) != 1 {
+				t.Fatalf("held %d spawn results, want 1", len(d.held))
+			}
+			ev := d.held[0]
+			ev.Pid, ev.SpawnErr = tc.pid, tc.err
+			d.feed(ev)
+			var failed, launched int
+			for _, r := range d.recs {
+				switch r.Kind {
+				case RecordSpawnFailed:
+					failed++
+				case RecordLaunch:
+					launched++
+				}
+			}
+			if failed != 1 || launched != 0 {
+				t.Fatalf("%d spawn failures and %d launches, want 1 and 0:\n%s", failed, launched, d.dump(0))
+			}
+		})
+	}
+}
