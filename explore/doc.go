@@ -128,9 +128,6 @@
 //
 // # Litmus tests
 //
-// [LitmusTests] are the MP, SB, LB, 2+2W, IRIW, WRC, S, R and coherence
-// families, with and without barriers and release/acquire orders, named in
-// herd's convention. [CheckLitmus] and [RunLitmus] compute each verdict by
-// exploring the test exhaustively and compare it with an expected table
-// that cites its source.
+// The litmus catalogue, which computes each memory model's verdicts with
+// this explorer, is package bgwmodel/explore/litmus.
 package explore

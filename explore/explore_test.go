@@ -241,3 +241,39 @@ func TestStateHashingWithBounds(t *testing.T) {
 		}
 	}
 }
+
+// mpScenario is message passing with relaxed accesses (the litmus test
+// MP): T0 stores A=1 then B=1, T1 loads B then A; the check fails on the
+// weak outcome B=1, A=0.
+func mpScenario() Scenario {
+	return Scenario{Name: "MP", MemSize: 16, Setup: func(w *World) error {
+		var b, a uint32
+		w.Spawn("T0", func(t *Thread) { store32(t, offA, 1); store32(t, offB, 1) }, 0)
+		w.Spawn("T1", func(t *Thread) { b = load32(t, offB); a = load32(t, offA) }, 0)
+		w.OnEnd(func(*End) error {
+			if b == 1 && a == 0 {
+				return errors.New("weak outcome B=1, A=0")
+			}
+			return nil
+		})
+		return nil
+	}}
+}
+
+// sbScenario is store buffering with relaxed accesses (the litmus test
+// SB): each thread stores its location then loads the other's; the check
+// fails when both load 0.
+func sbScenario() Scenario {
+	return Scenario{Name: "SB", MemSize: 16, Setup: func(w *World) error {
+		var r [2]uint32
+		w.Spawn("T0", func(t *Thread) { store32(t, offA, 1); r[0] = load32(t, offB) }, 0)
+		w.Spawn("T1", func(t *Thread) { store32(t, offB, 1); r[1] = load32(t, offA) }, 0)
+		w.OnEnd(func(*End) error {
+			if r == [2]uint32{} {
+				return errors.New("weak outcome: both loads read 0")
+			}
+			return nil
+		})
+		return nil
+	}}
+}

@@ -52,42 +52,6 @@ func TestParseTraceErrors(t *testing.T) {
 	}
 }
 
-func TestReplayRoundTrip(t *testing.T) {
-	for _, c := range []struct {
-		test  LitmusTest
-		model ModelKind
-	}{{mp(po, po), View}, {sb(po, po), TSO}, {twoPlusTwoW(po, po), View}, {iriw(acq, acq), View}} {
-		t.Run(c.test.Name+"/"+string(c.model), func(t *testing.T) {
-			rep := mustExplore(t, c.test.Scenario(), Options{Model: c.model, PreemptionBound: Unbounded})
-			if len(rep.Failures) != 1 {
-				t.Fatalf("no witness: %v", rep)
-			}
-			f := rep.Failures[0]
-			if !strings.HasPrefix(f.Trace, string(c.model)+":") {
-				t.Fatalf("trace %q lacks the model", f.Trace)
-			}
-			r, err := Replay(c.test.Scenario(), f.Trace)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.Trace != f.Trace || r.Failure == nil || !errors.Is(r.Failure, errWitness) || r.Steps != f.Steps {
-				t.Fatalf("replay of %q: trace %q failure %v steps %d/%d", f.Trace, r.Trace, r.Failure, r.Steps, f.Steps)
-			}
-			tab := r.Table.String()
-			if !strings.HasPrefix(tab, "step  thread  access  loc") || len(r.Table) < f.Steps {
-				t.Fatalf("table:\n%s", tab)
-			}
-			if c.model == View && !strings.Contains(tab, "(stale)") && c.test.Family != "2+2W" {
-				t.Errorf("view witness shows no stale read:\n%s", tab)
-			}
-			if c.model == TSO && !strings.Contains(tab, "buffered") {
-				t.Errorf("TSO witness shows no buffering:\n%s", tab)
-			}
-			t.Logf("%s\n%s", f.Trace, tab)
-		})
-	}
-}
-
 func TestReplayPrefixAndMismatch(t *testing.T) {
 	s := counterScenario(2, false)
 	// A prefix is completed with default choices.
@@ -110,8 +74,7 @@ func TestReplayPrefixAndMismatch(t *testing.T) {
 	} {
 		sc := s
 		if strings.HasPrefix(c.trace, "view") {
-			lt := mp(po, po)
-			sc = lt.Scenario()
+			sc = mpScenario()
 		}
 		_, err := Replay(sc, c.trace)
 		if !errors.Is(err, ErrTraceMismatch) || !strings.Contains(err.Error(), c.want) {

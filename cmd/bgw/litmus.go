@@ -6,7 +6,7 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"bgwmodel/explore"
+	"bgwmodel/explore/litmus"
 )
 
 func runLitmus(args []string, stdout, stderr io.Writer) int {
@@ -20,9 +20,9 @@ func runLitmus(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badInput(fs, err)
 	}
-	var results []explore.LitmusResult
+	var results []litmus.Result
 	for _, m := range models {
-		rs, err := explore.RunLitmus(string(m))
+		rs, err := litmus.Run(string(m))
 		if err != nil {
 			fmt.Fprintf(stderr, "bgw litmus: %s\n", oneLine(trimPackage(err.Error())))
 			return exitUsage
@@ -50,9 +50,9 @@ func runLitmus(args []string, stdout, stderr io.Writer) int {
 		for _, r := range results {
 			mark := "✓"
 			if !r.Match() {
-				mark = "✗ " + explore.Verdict(r.Expected)
+				mark = "✗ " + litmus.Verdict(r.Expected)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.Test, r.Model, explore.Verdict(r.Allowed), mark, r.Executions, r.Witness)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", r.Test, r.Model, litmus.Verdict(r.Allowed), mark, r.Executions, r.Witness)
 		}
 		tw.Flush()
 		fmt.Fprintf(stdout, "\n%d verdicts computed by exhaustive exploration, %d differ from the literature\n", len(results), mismatches)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"bgwmodel/explore"
+	"bgwmodel/explore/litmus"
 	"bgwmodel/explore/protocol"
 )
 
@@ -100,7 +101,7 @@ func findScenario(trace, flaws, mutants string) (string, error) {
 	var names, fits []string
 	names = append(names, protocol.Names()...)
 	if flaws == "" && mutants == "" {
-		for _, lt := range explore.LitmusTests() {
+		for _, lt := range litmus.Tests() {
 			names = append(names, lt.Name)
 		}
 	}
@@ -135,7 +136,7 @@ func withVariant(flaws, mutants string) string {
 
 // replayScenario finds the scenario (or litmus test) called name.
 func replayScenario(name, flaws, mutants string) (explore.Scenario, string, error) {
-	for _, lt := range explore.LitmusTests() {
+	for _, lt := range litmus.Tests() {
 		if lt.Name == name {
 			if flaws != "" || mutants != "" {
 				return explore.Scenario{}, "", fmt.Errorf("-flaw and -mutant do not apply to litmus test %s", name)

@@ -1,39 +1,40 @@
-package explore
+package litmus
 
 import (
 	"errors"
 	"fmt"
 	"strings"
 
+	"bgwmodel/explore"
 	"bgwmodel/impl/shmem"
 )
 
 // Litmus locations: x, y and z, each a 32-bit word in its own 8 bytes.
 const (
-	LitX shmem.Offset = 0
-	LitY shmem.Offset = 8
-	LitZ shmem.Offset = 16
+	X shmem.Offset = 0
+	Y shmem.Offset = 8
+	Z shmem.Offset = 16
 )
 
 // Regs are one litmus thread's registers.
 type Regs [4]uint32
 
-// LitmusThread is one thread of a litmus test: ordinary Go code over the
+// Thread is one thread of a litmus test: ordinary Go code over the
 // explorer's [shmem.Memory], keeping what it loads in its registers.
-type LitmusThread func(m shmem.Memory, r *Regs)
+type Thread func(m shmem.Memory, r *Regs)
 
-// LitmusOutcome is the final state of one execution of a litmus test:
+// Outcome is the final state of one execution of a litmus test:
 // registers and memory.
-type LitmusOutcome struct {
+type Outcome struct {
 	regs []Regs
 	mem  shmem.Memory
 }
 
 // R is register reg of thread th.
-func (o *LitmusOutcome) R(th, reg int) uint32 { return o.regs[th][reg] }
+func (o *Outcome) R(th, reg int) uint32 { return o.regs[th][reg] }
 
 // M is the final value of the word at off.
-func (o *LitmusOutcome) M(off shmem.Offset) uint32 {
+func (o *Outcome) M(off shmem.Offset) uint32 {
 	v, err := o.mem.Load32(off, shmem.Relaxed)
 	if err != nil {
 		panic(err)
@@ -41,9 +42,9 @@ func (o *LitmusOutcome) M(off shmem.Offset) uint32 {
 	return v
 }
 
-// LitmusTest is a litmus test: threads and the interesting (weak) outcome.
+// Test is a litmus test: threads and the interesting (weak) outcome.
 // Its verdict under a model comes from exploring it exhaustively.
-type LitmusTest struct {
+type Test struct {
 	// Name follows herd: FAMILY+A0+A1…, one annotation per thread that
 	// has one: po (nothing), wb, rb, fsc (barriers between the thread's
 	// accesses), rel (release stores), acq (acquire loads), relacq (both).
@@ -53,9 +54,9 @@ type LitmusTest struct {
 	Prog string
 	// Cond is the outcome, in herd's notation ("1:r0=1 ∧ 1:r1=0").
 	Cond    string
-	Threads []LitmusThread
+	Threads []Thread
 	// Exists reports whether an execution ended in the outcome.
-	Exists func(o *LitmusOutcome) bool
+	Exists func(o *Outcome) bool
 }
 
 // errWitness is the check error of an execution that shows the outcome.
@@ -63,17 +64,17 @@ var errWitness = errors.New("litmus: outcome observed")
 
 // Scenario returns the test as a scenario whose check fails exactly when
 // an execution ends in the outcome.
-func (lt *LitmusTest) Scenario() Scenario {
-	return Scenario{Name: lt.Name, MemSize: 24, Setup: func(w *World) error {
-		w.NameLoc(LitX, "x")
-		w.NameLoc(LitY, "y")
-		w.NameLoc(LitZ, "z")
+func (lt *Test) Scenario() explore.Scenario {
+	return explore.Scenario{Name: lt.Name, MemSize: 24, Setup: func(w *explore.World) error {
+		w.NameLoc(X, "x")
+		w.NameLoc(Y, "y")
+		w.NameLoc(Z, "z")
 		regs := make([]Regs, len(lt.Threads))
 		for i, p := range lt.Threads {
-			w.Spawn(fmt.Sprintf("P%d", i), func(t *Thread) { p(t.Mem(), &regs[i]) }, 0)
+			w.Spawn(fmt.Sprintf("P%d", i), func(t *explore.Thread) { p(t.Mem(), &regs[i]) }, 0)
 		}
-		w.OnEnd(func(e *End) error {
-			if lt.Exists(&LitmusOutcome{regs: regs, mem: e.Mem()}) {
+		w.OnEnd(func(e *explore.End) error {
+			if lt.Exists(&Outcome{regs: regs, mem: e.Mem()}) {
 				return errWitness
 			}
 			return nil
@@ -82,11 +83,11 @@ func (lt *LitmusTest) Scenario() Scenario {
 	}}
 }
 
-// LitmusResult is one litmus test's verdict under one model.
-type LitmusResult struct {
+// Result is one litmus test's verdict under one model.
+type Result struct {
 	Test   string
 	Family string
-	Model  ModelKind
+	Model  explore.ModelKind
 	// Allowed is the computed verdict: some execution ended in the
 	// outcome.
 	Allowed bool
@@ -102,7 +103,7 @@ type LitmusResult struct {
 }
 
 // Match reports whether the computed verdict is the expected one.
-func (r LitmusResult) Match() bool { return r.Allowed == r.Expected }
+func (r Result) Match() bool { return r.Allowed == r.Expected }
 
 // Verdict formats a verdict as "allowed" or "forbidden".
 func Verdict(allowed bool) string {
@@ -112,17 +113,17 @@ func Verdict(allowed bool) string {
 	return "forbidden"
 }
 
-// RunLitmus runs every test of [LitmusTests] exhaustively under the model
+// Run runs every test of [Tests] exhaustively under the model
 // named model ("sc", "tso" or "view") and returns computed and expected
-// verdicts. A mismatch is not an error: check [LitmusResult.Match].
-func RunLitmus(model string) ([]LitmusResult, error) {
-	m, err := ParseModel(model)
+// verdicts. A mismatch is not an error: check [Result.Match].
+func Run(model string) ([]Result, error) {
+	m, err := explore.ParseModel(model)
 	if err != nil {
 		return nil, err
 	}
-	var out []LitmusResult
-	for _, lt := range LitmusTests() {
-		r, err := CheckLitmus(&lt, m)
+	var out []Result
+	for _, lt := range Tests() {
+		r, err := Check(&lt, m)
 		if err != nil {
 			return out, err
 		}
@@ -131,22 +132,22 @@ func RunLitmus(model string) ([]LitmusResult, error) {
 	return out, nil
 }
 
-// CheckLitmus explores one test under one model: DFS with no preemption
+// Check explores one test under one model: DFS with no preemption
 // bound and state hashing (sound here: the check reads only final
 // registers and memory), stopping at the first witness.
-func CheckLitmus(lt *LitmusTest, m ModelKind) (LitmusResult, error) {
-	exp, ok := litmusExpected(lt.Name, m)
+func Check(lt *Test, m explore.ModelKind) (Result, error) {
+	exp, ok := expectedVerdict(lt.Name, m)
 	if !ok {
-		return LitmusResult{}, fmt.Errorf("litmus: no expected verdict for %s under %s", lt.Name, m)
+		return Result{}, fmt.Errorf("litmus: no expected verdict for %s under %s", lt.Name, m)
 	}
-	rep, err := Explore(lt.Scenario(), Options{Model: m, PreemptionBound: Unbounded, StateHashing: true})
+	rep, err := explore.Explore(lt.Scenario(), explore.Options{Model: m, PreemptionBound: explore.Unbounded, StateHashing: true})
 	if err != nil {
-		return LitmusResult{}, err
+		return Result{}, err
 	}
-	r := LitmusResult{Test: lt.Name, Family: lt.Family, Model: m, Expected: exp.allowed, Source: exp.source,
+	r := Result{Test: lt.Name, Family: lt.Family, Model: m, Expected: exp.allowed, Source: exp.source,
 		Executions: rep.Executions, Pruned: rep.Pruned}
 	for _, f := range rep.Failures {
-		if f.Kind != FailCheck || !errors.Is(f.Err, errWitness) {
+		if f.Kind != explore.FailCheck || !errors.Is(f.Err, errWitness) {
 			return r, fmt.Errorf("litmus %s under %s: %w", lt.Name, m, f)
 		}
 		r.Allowed, r.Witness = true, f.Trace
@@ -157,21 +158,21 @@ func CheckLitmus(lt *LitmusTest, m ModelKind) (LitmusResult, error) {
 	return r, nil
 }
 
-// FormatLitmus formats results (of one or more models) as a Markdown
+// Format formats results (of one or more models) as a Markdown
 // table, one row per test and a column per model: the computed verdict,
 // marked "✗" where it differs from the expected one.
-func FormatLitmus(results []LitmusResult) string {
-	var models []ModelKind
-	seenModel := map[ModelKind]bool{}
+func Format(results []Result) string {
+	var models []explore.ModelKind
+	seenModel := map[explore.ModelKind]bool{}
 	var tests []string
-	byTest := map[string]map[ModelKind]LitmusResult{}
+	byTest := map[string]map[explore.ModelKind]Result{}
 	for _, r := range results {
 		if !seenModel[r.Model] {
 			seenModel[r.Model] = true
 			models = append(models, r.Model)
 		}
 		if byTest[r.Test] == nil {
-			byTest[r.Test] = map[ModelKind]LitmusResult{}
+			byTest[r.Test] = map[explore.ModelKind]Result{}
 			tests = append(tests, r.Test)
 		}
 		byTest[r.Test][r.Model] = r

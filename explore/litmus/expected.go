@@ -1,7 +1,9 @@
-package explore
+package litmus
+
+import "bgwmodel/explore"
 
 // This file is the table of EXPECTED litmus verdicts, with a source for
-// each. It is never used to compute a verdict: [CheckLitmus] explores the
+// each. It is never used to compute a verdict: [Check] explores the
 // test and compares.
 
 // Sources cited by the expected table.
@@ -115,18 +117,18 @@ type expVerdict struct {
 	source  string
 }
 
-// litmusExpected is the expected verdict of test under model m.
-func litmusExpected(test string, m ModelKind) (expVerdict, bool) {
+// expected is the expected verdict of test under model m.
+func expectedVerdict(test string, m explore.ModelKind) (expVerdict, bool) {
 	e, ok := expected[test]
 	if !ok {
 		return expVerdict{}, false
 	}
 	switch m {
-	case SC:
+	case explore.SC:
 		return expVerdict{false, srcSC}, true
-	case TSO:
+	case explore.TSO:
 		return expVerdict{e.tso, e.tsoSrc}, true
-	case View:
+	case explore.View:
 		return expVerdict{e.view, e.viewSrc}, true
 	}
 	return expVerdict{}, false

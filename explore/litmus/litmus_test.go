@@ -1,18 +1,20 @@
-package explore
+package litmus
 
 import (
 	"strings"
 	"testing"
+
+	"bgwmodel/explore"
 )
 
 // TestLitmus runs the whole litmus matrix: each verdict comes from an
 // exhaustive exploration and must match the expected table.
 func TestLitmus(t *testing.T) {
-	for _, m := range Models() {
+	for _, m := range explore.Models() {
 		t.Run(string(m), func(t *testing.T) {
-			for _, lt := range LitmusTests() {
+			for _, lt := range Tests() {
 				t.Run(lt.Name, func(t *testing.T) {
-					r, err := CheckLitmus(&lt, m)
+					r, err := Check(&lt, m)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -31,25 +33,25 @@ func TestLitmus(t *testing.T) {
 func TestLitmusKeyVerdicts(t *testing.T) {
 	want := []struct {
 		test    string
-		allowed map[ModelKind]bool
+		allowed map[explore.ModelKind]bool
 	}{
-		{"MP", map[ModelKind]bool{SC: false, TSO: false, View: true}},
-		{"MP+wb+rb", map[ModelKind]bool{SC: false, TSO: false, View: false}},
-		{"MP+rel+acq", map[ModelKind]bool{SC: false, TSO: false, View: false}},
-		{"SB", map[ModelKind]bool{SC: false, TSO: true, View: true}},
-		{"SB+fsc+fsc", map[ModelKind]bool{SC: false, TSO: false, View: false}},
-		{"LB", map[ModelKind]bool{SC: false, TSO: false, View: false}},
-		{"IRIW+acq+acq", map[ModelKind]bool{SC: false, TSO: false, View: true}},
-		{"IRIW+fsc+fsc", map[ModelKind]bool{SC: false, TSO: false, View: false}},
-		{"R", map[ModelKind]bool{SC: false, TSO: true, View: true}},
-		{"2+2W", map[ModelKind]bool{SC: false, TSO: false, View: true}},
-		{"CoRR", map[ModelKind]bool{SC: false, TSO: false, View: false}},
-		{"CoWR", map[ModelKind]bool{SC: false, TSO: false, View: false}},
-		{"CoRW", map[ModelKind]bool{SC: false, TSO: false, View: false}},
-		{"CoWW", map[ModelKind]bool{SC: false, TSO: false, View: false}},
+		{"MP", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: true}},
+		{"MP+wb+rb", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: false}},
+		{"MP+rel+acq", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: false}},
+		{"SB", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: true, explore.View: true}},
+		{"SB+fsc+fsc", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: false}},
+		{"LB", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: false}},
+		{"IRIW+acq+acq", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: true}},
+		{"IRIW+fsc+fsc", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: false}},
+		{"R", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: true, explore.View: true}},
+		{"2+2W", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: true}},
+		{"CoRR", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: false}},
+		{"CoWR", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: false}},
+		{"CoRW", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: false}},
+		{"CoWW", map[explore.ModelKind]bool{explore.SC: false, explore.TSO: false, explore.View: false}},
 	}
-	tests := map[string]LitmusTest{}
-	for _, lt := range LitmusTests() {
+	tests := map[string]Test{}
+	for _, lt := range Tests() {
 		tests[lt.Name] = lt
 	}
 	for _, w := range want {
@@ -58,7 +60,7 @@ func TestLitmusKeyVerdicts(t *testing.T) {
 			t.Fatalf("no litmus test %s", w.test)
 		}
 		for m, allowed := range w.allowed {
-			r, err := CheckLitmus(&lt, m)
+			r, err := Check(&lt, m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,16 +75,16 @@ func TestLitmusKeyVerdicts(t *testing.T) {
 // a verdict: plain DFS (no hashing) over the same tests gives the same
 // answers.
 func TestStateHashingAgrees(t *testing.T) {
-	for _, m := range Models() {
-		for _, lt := range LitmusTests() {
+	for _, m := range explore.Models() {
+		for _, lt := range Tests() {
 			if testing.Short() && strings.HasPrefix(lt.Name, "IRIW+") {
 				continue
 			}
-			with, err := Explore(lt.Scenario(), Options{Model: m, PreemptionBound: Unbounded, StateHashing: true})
+			with, err := explore.Explore(lt.Scenario(), explore.Options{Model: m, PreemptionBound: explore.Unbounded, StateHashing: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			without, err := Explore(lt.Scenario(), Options{Model: m, PreemptionBound: Unbounded})
+			without, err := explore.Explore(lt.Scenario(), explore.Options{Model: m, PreemptionBound: explore.Unbounded})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,12 +99,12 @@ func TestStateHashingAgrees(t *testing.T) {
 }
 
 func TestRunLitmus(t *testing.T) {
-	rs, err := RunLitmus("view")
+	rs, err := Run("view")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs) != len(LitmusTests()) {
-		t.Fatalf("%d results for %d tests", len(rs), len(LitmusTests()))
+	if len(rs) != len(Tests()) {
+		t.Fatalf("%d results for %d tests", len(rs), len(Tests()))
 	}
 	for _, r := range rs {
 		if r.Source == "" || r.Executions == 0 {
@@ -112,11 +114,11 @@ func TestRunLitmus(t *testing.T) {
 			t.Errorf("%s: allowed without a witness trace", r.Test)
 		}
 	}
-	tab := FormatLitmus(rs)
+	tab := Format(rs)
 	if !strings.Contains(tab, "| MP | allowed |") || strings.Contains(tab, "✗") {
 		t.Errorf("unexpected table:\n%s", tab)
 	}
-	if _, err := RunLitmus("arm"); err == nil {
-		t.Error("RunLitmus(arm) did not fail")
+	if _, err := Run("arm"); err == nil {
+		t.Error("Run(arm) did not fail")
 	}
 }
