@@ -4,52 +4,26 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"time"
-
-	"bgwmodel/impl/bgworker"
 	"bgwmodel/impl/shmem"
 )
 
-// execution is one run of a scenario: the world, the threads' goroutines,
-// the memory model and the recorder of choices. It runs on the caller's
+// execution is one run of a scenario: the scheduler with the threads'
+// goroutines, the memory, the budget, the output and the recorder of
+// choices, each a part that owns its state. It runs on the caller's
 // goroutine (the scheduler); thread goroutines run one at a time, handing
 // control back and forth over channels, so every field is touched by one
 // goroutine at a time.
 type execution struct {
 	scn       *Scenario
-	kind      ModelKind
-	model     memModel
 	rec       *recorder
 	table     *stateTable
-	ch        chan tmsg
-	threads   []*Thread
-	locs      map[shmem.Offset]*loc
-	locList   []*loc
-	sorted    []*loc // by offset
-	names     map[shmem.Offset]string
-	locks     []*lockState
-	nsync     int
-	clock     time.Duration
-	pmDied    bool
-	current   ThreadID
-	preempt   int
-	kills     int
-	maxKills  int
-	bound     int
-	steps     int
-	maxSteps  int
-	setupDone bool
-	over      bool
-	verbose   bool
-	keepRows  bool
-	rows      Table
-	failure   *Failure
-	checks    []func(*End) error
-	observers []func(*Step) error
-	notes     []Step // notes made during Setup
 	enc       encoder
-	evbuf     []event
+	setupDone bool
+	over      bool // cleaning up: thread ends and failures are not recorded
+	sched     scheduler
+	mem       memory
+	budget    budget
+	out       output
 }
 
 // outcome is what one execution produced.
@@ -78,18 +52,17 @@ type runConfig struct {
 // runOne runs one execution of s under model kind.
 func runOne(s *Scenario, kind ModelKind, cfg runConfig) outcome {
 	ex := &execution{
-		scn: s, kind: kind, rec: cfg.rec, table: cfg.table,
-		ch:      make(chan tmsg),
-		locs:    map[shmem.Offset]*loc{},
-		names:   map[shmem.Offset]string{},
-		current: -1, maxSteps: cfg.maxSteps, maxKills: cfg.maxKills, bound: cfg.bound,
-		keepRows: cfg.keepRows, verbose: cfg.keepRows,
+		scn: s, rec: cfg.rec, table: cfg.table,
+		sched:  scheduler{ch: make(chan tmsg), current: -1},
+		mem:    memory{kind: kind, locs: map[shmem.Offset]*loc{}, names: map[shmem.Offset]string{}},
+		budget: budget{maxSteps: cfg.maxSteps, maxKills: cfg.maxKills, bound: cfg.bound},
+		out:    output{keepRows: cfg.keepRows, verbose: cfg.keepRows},
 	}
 	out := ex.run()
-	out.steps, out.preempt = ex.steps, ex.preempt
+	out.steps, out.preempt = ex.budget.used.steps, ex.budget.used.preempt
 	out.points = ex.rec.points
 	out.trace = Trace{Model: kind, Choices: ex.rec.trace}
-	out.rows = ex.rows
+	out.rows = ex.out.rows
 	if out.err == nil {
 		out.err = ex.rec.err
 	}
@@ -97,7 +70,7 @@ func runOne(s *Scenario, kind ModelKind, cfg runConfig) outcome {
 		out.err = ex.rec.leftover()
 	}
 	if f := out.failure; f != nil {
-		f.Trace, f.Steps, f.Preemptions = out.trace.String(), ex.steps, ex.preempt
+		f.Trace, f.Steps, f.Preemptions = out.trace.String(), ex.budget.used.steps, ex.budget.used.preempt
 	}
 	return out
 }
@@ -108,45 +81,45 @@ func (ex *execution) run() (out outcome) {
 		out.err = err
 		return out
 	}
-	for ex.failure == nil && ex.rec.err == nil {
+	for ex.out.failure == nil && ex.rec.err == nil {
 		alts, curEnabled := ex.events()
 		if len(alts) == 0 {
-			if !ex.nonDaemonAlive() {
+			if !ex.sched.nonDaemonAlive() {
 				ex.finish()
 				break
 			}
-			if at, ok := ex.nextTimer(); ok {
-				ex.clock = at
+			if at, ok := ex.sched.nextTimer(ex.scn.TimeHorizon); ok {
+				ex.sched.clock = at
 				ex.emit(Step{Thread: -1, Name: "clock", Op: OpTime, Text: at.String()})
 				continue
 			}
 			ex.hang()
 			break
 		}
-		if ex.steps >= ex.maxSteps {
+		if !ex.budget.stepsLeft() {
 			out.truncated = true
 			break
 		}
 		// States on the replayed prefix were recorded by the execution
 		// this one branches from: only states past it are new.
 		if ex.table != nil && len(ex.rec.points) >= len(ex.rec.prefix) &&
-			ex.table.visit(ex.stateKey(), budget{ex.preempt, ex.steps, ex.kills}) {
+			ex.table.visit(ex.stateKey(), ex.budget.used) {
 			out.pruned = true
 			break
 		}
-		if ex.bound >= 0 && ex.preempt >= ex.bound && curEnabled {
+		if curEnabled && !ex.budget.mayPreempt() {
 			alts = slices.DeleteFunc(alts, func(e event) bool {
-				return e.kind == ChooseThread && e.tid != ex.current
+				return e.kind == ChooseThread && e.tid != ex.sched.current
 			})
 		}
 		e := alts[ex.rec.sched(alts)]
 		if ex.rec.err != nil {
 			break
 		}
-		ex.steps++
+		ex.budget.used.steps++
 		ex.step(e, curEnabled)
 	}
-	out.failure = ex.failure
+	out.failure = ex.out.failure
 	return out
 }
 
@@ -161,26 +134,26 @@ func (ex *execution) setup() (err error) {
 		return fmt.Errorf("explore: scenario %q: Setup: %w", ex.scn.Name, err)
 	}
 	ex.setupDone = true
-	ex.verbose = ex.keepRows || len(ex.observers) > 0
-	m, err := newModel(ex.kind, ex.rec, ex.verbose)
+	ex.out.verbose = ex.out.keepRows || len(ex.out.observers) > 0
+	m, err := newModel(ex.mem.kind, ex.rec, ex.out.verbose)
 	if err != nil {
 		return err
 	}
-	ex.model = m
+	ex.mem.model = m
 	// Threads and locations made during Setup are registered with the
 	// model now that their initial values are final.
-	for _, t := range ex.threads {
-		ex.model.addThread(t.id, -1)
+	for _, t := range ex.sched.threads {
+		ex.mem.model.addThread(t.id, -1)
 	}
-	for _, l := range ex.locList {
-		ex.model.addLoc(l)
+	for _, l := range ex.mem.locList {
+		ex.mem.model.addLoc(l)
 	}
-	if ex.verbose {
-		for _, s := range ex.notes {
+	if ex.out.verbose {
+		for _, s := range ex.out.notes {
 			ex.emit(s)
 		}
 	}
-	for _, t := range ex.threads {
+	for _, t := range ex.sched.threads {
 		if !t.alive {
 			ex.ended(t)
 		}
@@ -193,35 +166,35 @@ func (ex *execution) setup() (err error) {
 // reports whether the current thread can go on (so that running another
 // is a preemption).
 func (ex *execution) events() (alts []event, curEnabled bool) {
-	alts = ex.evbuf[:0]
-	if ex.current >= 0 && ex.enabled(ex.threads[ex.current]) {
-		alts = append(alts, event{ChooseThread, ex.current})
+	alts = ex.sched.evbuf[:0]
+	if ex.sched.current >= 0 && ex.sched.enabled(ex.sched.threads[ex.sched.current]) {
+		alts = append(alts, event{ChooseThread, ex.sched.current})
 		curEnabled = true
 	}
-	for _, t := range ex.threads {
-		if t.id != ex.current && ex.enabled(t) {
+	for _, t := range ex.sched.threads {
+		if t.id != ex.sched.current && ex.sched.enabled(t) {
 			alts = append(alts, event{ChooseThread, t.id})
 		}
 	}
 	// A flush is offered only where it can make a difference (see
 	// flushMatters); when no thread can step, every flush is.
 	stepping := len(alts) > 0
-	for _, t := range ex.threads {
-		if ex.model.buffered(t.id) && (!stepping || ex.flushMatters(t.id)) {
+	for _, t := range ex.sched.threads {
+		if ex.mem.model.buffered(t.id) && (!stepping || ex.flushMatters(t.id)) {
 			alts = append(alts, event{ChooseFlush, t.id})
 		}
 	}
 	// Kills are offered only while something else can happen: killing a
 	// thread of a stuck world is the same as killing it at its last
 	// scheduling point before it got stuck.
-	if len(alts) > 0 && ex.kills < ex.maxKills {
-		for _, t := range ex.threads {
+	if len(alts) > 0 && ex.budget.mayKill() {
+		for _, t := range ex.sched.threads {
 			if t.alive && t.flags&Killable != 0 {
 				alts = append(alts, event{ChooseKill, t.id})
 			}
 		}
 	}
-	ex.evbuf = alts
+	ex.sched.evbuf = alts
 	return alts, curEnabled
 }
 
@@ -240,11 +213,11 @@ func (ex *execution) events() (alts []event, curEnabled bool) {
 // steps is explored: Catalan-many equivalent executions for a thread's
 // run of stores.
 func (ex *execution) flushMatters(t ThreadID) bool {
-	for _, u := range ex.threads {
+	for _, u := range ex.sched.threads {
 		if u.id == t {
 			continue
 		}
-		if ex.model.bufferShares(t, u.id) {
+		if ex.mem.model.bufferShares(t, u.id) {
 			return true
 		}
 		if !u.alive || !u.parked || u.failed {
@@ -252,7 +225,7 @@ func (ex *execution) flushMatters(t ThreadID) bool {
 		}
 		switch o := &u.pending; o.kind {
 		case OpLoad, OpLoadBytes, OpSwap, OpCAS, OpAdd:
-			if ex.model.inBuffer(t, o.l) {
+			if ex.mem.model.inBuffer(t, o.l) {
 				return true
 			}
 		}
@@ -260,203 +233,73 @@ func (ex *execution) flushMatters(t ThreadID) bool {
 	return false
 }
 
-// enabled reports whether t's pending step can be taken now.
-func (ex *execution) enabled(t *Thread) bool {
-	if !t.alive || !t.parked || t.failed {
-		return false
-	}
-	o := &t.pending
-	switch o.kind {
-	case OpLock:
-		return ex.locks[o.lock].free(o.mode)
-	case OpWait:
-		return t.latchSet || ex.pmDied || (o.deadline && ex.clock >= o.until)
-	case OpSleep:
-		return ex.clock >= o.until
-	}
-	return true
-}
-
-func (ex *execution) nonDaemonAlive() bool {
-	for _, t := range ex.threads {
-		if t.alive && t.flags&Daemon == 0 {
-			return true
-		}
-	}
-	return false
-}
-
-// nextTimer is the earliest pending timer within the scenario's horizon.
-func (ex *execution) nextTimer() (time.Duration, bool) {
-	var at time.Duration
-	found := false
-	for _, t := range ex.threads {
-		if !t.alive || !t.parked || t.failed {
-			continue
-		}
-		o := &t.pending
-		if o.kind == OpSleep || (o.kind == OpWait && o.deadline) {
-			if !found || o.until < at {
-				at, found = o.until, true
-			}
-		}
-	}
-	if found && ex.scn.TimeHorizon > 0 && at > ex.scn.TimeHorizon {
-		return 0, false
-	}
-	return at, found
-}
-
 // step takes event e.
 func (ex *execution) step(e event, curEnabled bool) {
-	t := ex.threads[e.tid]
+	t := ex.sched.threads[e.tid]
 	switch e.kind {
 	case ChooseThread:
-		if curEnabled && e.tid != ex.current {
-			ex.preempt++
+		if curEnabled && e.tid != ex.sched.current {
+			ex.budget.used.preempt++
 		}
-		ex.current = e.tid
+		ex.sched.current = e.tid
 		ex.execOp(t)
 	case ChooseFlush:
-		l, v, info := ex.model.flush(t.id)
-		if ex.verbose {
+		l, v, info := ex.mem.model.flush(t.id)
+		if ex.out.verbose {
 			ex.emit(Step{Thread: t.id, Name: t.name, Op: OpFlush, Off: l.off, Size: l.size,
 				Loc: l.label(), Value: v.w, Bytes: v.b, Text: l.fmtVal(v), Info: info})
 		}
 	case ChooseKill:
-		ex.kills++
+		ex.budget.used.kills++
 		ex.killThread(t)
 	}
 }
 
-// emit records a row and calls the observers.
+// failWith records the execution's first failure, unless the execution
+// is over.
+func (ex *execution) failWith(f *Failure) {
+	if !ex.over {
+		ex.out.fail(f)
+	}
+}
+
+// emit records a row and shows it to the observers, if rows are wanted;
+// an observer's error is the execution's failure.
 func (ex *execution) emit(s Step) {
-	if !ex.verbose {
+	if !ex.out.verbose {
 		return
 	}
-	s.Index, s.Time = ex.steps, ex.clock
-	if ex.keepRows {
-		ex.rows = append(ex.rows, s)
-	}
-	for _, obs := range ex.observers {
-		if ex.failure != nil {
-			return // observers see nothing past a counterexample
-		}
-		if err := ex.observe(obs, &s); err != nil {
-			ex.failWith(&Failure{Kind: FailObserver, Thread: s.Name, Err: err})
-			return
-		}
-	}
-}
-
-func (ex *execution) observe(obs func(*Step) error, s *Step) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("observer panicked: %v", p)
-		}
-	}()
-	return obs(s)
-}
-
-// failWith records the execution's first failure.
-func (ex *execution) failWith(f *Failure) {
-	if ex.failure == nil && !ex.over {
-		ex.failure = f
+	s.Index, s.Time = ex.budget.used.steps, ex.sched.clock
+	if f := ex.out.record(s); f != nil {
+		ex.failWith(f)
 	}
 }
 
 // finish is a normal end: run the checks.
 func (ex *execution) finish() {
-	end := &End{ex: ex, Steps: ex.steps, Time: ex.clock}
-	for _, t := range ex.threads {
+	end := &End{ex: ex, Steps: ex.budget.used.steps, Time: ex.sched.clock}
+	for _, t := range ex.sched.threads {
 		end.Threads = append(end.Threads, t.status())
 	}
-	for _, c := range ex.checks {
-		if err := runCheck(c, end); err != nil {
-			ex.failWith(&Failure{Kind: FailCheck, Err: err})
-			return
-		}
+	if f := ex.out.check(end); f != nil {
+		ex.failWith(f)
 	}
-}
-
-func runCheck(c func(*End) error, e *End) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("check panicked: %v", p)
-		}
-	}()
-	return c(e)
 }
 
 // ErrHang is the error of a [FailHang] failure.
 var ErrHang = errors.New("hang: no thread can run and no timer is pending")
 
 func (ex *execution) hang() {
-	ex.failWith(&Failure{Kind: FailHang, Err: ErrHang, Blocked: ex.blocked()})
+	ex.failWith(&Failure{Kind: FailHang, Err: ErrHang, Blocked: ex.sched.blocked()})
 }
 
-// blocked describes every live thread and what it waits for.
-func (ex *execution) blocked() []string {
-	var out []string
-	for _, t := range ex.threads {
-		if !t.alive {
-			continue
-		}
-		o := &t.pending
-		var what string
-		switch o.kind {
-		case OpLock:
-			ls := ex.locks[o.lock]
-			what = fmt.Sprintf("lock %s %s (%s)", ls.name, o.mode, ls.describe(ex))
-		case OpWait:
-			what = "latch wait"
-			if o.deadline {
-				what += " until " + o.until.String()
-			}
-		case OpSleep:
-			what = "sleep until " + o.until.String()
-		default:
-			what = "runnable " + o.kind.String()
-		}
-		if t.flags&Daemon != 0 {
-			what += " (daemon)"
-		}
-		out = append(out, t.name+": "+what)
-	}
-	return out
-}
-
-// stateKey hashes the whole state: scheduler, threads (each by the hash of
-// everything it has observed, which with its body determines its local
-// state and next step), locks and the memory model.
+// stateKey hashes the whole state: the scheduler's (threads and locks
+// included) and the memory model's.
 func (ex *execution) stateKey() key {
 	e := &ex.enc
 	e.reset()
-	e.u64(uint64(ex.clock))
-	e.bool(ex.pmDied)
-	e.u64(uint64(ex.current + 1))
-	e.u64(uint64(len(ex.threads)))
-	for _, t := range ex.threads {
-		e.u64(uint64(t.state))
-		e.bool(t.alive)
-		e.key(t.hist)
-		e.bool(t.latchSet)
-		e.u64(uint64(t.pending.kind))
-		e.u64(uint64(len(t.reaps)))
-		for _, r := range t.reaps {
-			e.u64(uint64(r.Thread))
-			e.u64(uint64(r.State))
-			e.u64(uint64(int64(r.Code)))
-		}
-	}
-	for _, ls := range ex.locks {
-		e.u64(uint64(ls.excl + 1))
-		e.u64(uint64(len(ls.shared)))
-		for _, s := range ls.shared {
-			e.u64(uint64(s))
-		}
-	}
-	ex.model.hash(e, ex.sorted)
+	ex.sched.hash(e)
+	ex.mem.model.hash(e, ex.mem.sorted)
 	return e.sum()
 }
 
@@ -464,35 +307,10 @@ func (ex *execution) stateKey() key {
 // execution, whatever way it ended.
 func (ex *execution) cleanup() {
 	ex.over = true
-	for _, t := range ex.threads {
+	for _, t := range ex.sched.threads {
 		if t.alive {
 			ex.killThread(t)
 		}
 	}
 }
 
-// lockState is one simulated lock.
-type lockState struct {
-	name   string
-	sync   int
-	excl   ThreadID // -1 when not held exclusively
-	shared []ThreadID
-}
-
-func (ls *lockState) free(mode bgworker.LockMode) bool {
-	return ls.excl < 0 && (mode == bgworker.LockShared || len(ls.shared) == 0)
-}
-
-func (ls *lockState) describe(ex *execution) string {
-	var hs []string
-	if ls.excl >= 0 {
-		hs = append(hs, ex.threads[ls.excl].describe()+" exclusive")
-	}
-	for _, s := range ls.shared {
-		hs = append(hs, ex.threads[s].describe()+" shared")
-	}
-	if len(hs) == 0 {
-		return "free"
-	}
-	return "held by " + strings.Join(hs, ", ")
-}

@@ -35,11 +35,11 @@ type spawnReq struct {
 // spawn makes a thread and runs it to its first scheduling point.
 func (ex *execution) spawn(parent *Thread, name string, body ThreadFunc, flags ThreadFlag) *Thread {
 	t := &Thread{
-		ex: ex, id: ThreadID(len(ex.threads)), name: name, flags: flags, parent: -1,
+		ex: ex, id: ThreadID(len(ex.sched.threads)), name: name, flags: flags, parent: -1,
 		body: body, wake: make(chan reply), alive: true,
-		latchSync: ex.nsync, exitSync: ex.nsync + 1,
+		latchSync: ex.sched.nsync, exitSync: ex.sched.nsync + 1,
 	}
-	ex.nsync += 2
+	ex.sched.nsync += 2
 	e := &ex.enc
 	e.reset()
 	if parent != nil {
@@ -49,9 +49,9 @@ func (ex *execution) spawn(parent *Thread, name string, body ThreadFunc, flags T
 	e.str(name)
 	e.u64(uint64(t.id))
 	t.hist = e.sum()
-	ex.threads = append(ex.threads, t)
+	ex.sched.threads = append(ex.sched.threads, t)
 	if ex.setupDone {
-		ex.model.addThread(t.id, parent.id)
+		ex.mem.model.addThread(t.id, parent.id)
 	}
 	go t.main()
 	ex.await(t)
@@ -60,7 +60,7 @@ func (ex *execution) spawn(parent *Thread, name string, body ThreadFunc, flags T
 
 // await receives the message of t, the one running thread.
 func (ex *execution) await(t *Thread) {
-	m := <-ex.ch
+	m := <-ex.sched.ch
 	if m.t != t {
 		panic(fmt.Sprintf("explore: internal error: message from %s while %s runs", m.t.name, t.name))
 	}
@@ -123,10 +123,10 @@ func (ex *execution) ended(t *Thread) {
 	// its end is not atomic with its last access. What it wrote is
 	// published to its parent when the parent reaps it.
 	if t.flags&Postmaster != 0 {
-		ex.pmDied = true
+		ex.sched.pmDied = true
 	}
 	if t.parent >= 0 {
-		if p := ex.threads[t.parent]; p.alive {
+		if p := ex.sched.threads[t.parent]; p.alive {
 			p.reaps = append(p.reaps, t.status())
 			p.latchSet = true // SIGCHLD sets the latch
 		}
@@ -147,7 +147,7 @@ func (ex *execution) execOp(t *Thread) {
 	var r result
 	var info string
 	var old val
-	id, m := t.id, ex.model
+	id, m := t.id, ex.mem.model
 	switch o.kind {
 	case OpLoad, OpLoadBytes:
 		var v val
@@ -169,7 +169,7 @@ func (ex *execution) execOp(t *Thread) {
 	case OpFence:
 		info = m.fence(id, o.fence)
 	case OpLock:
-		ls := ex.locks[o.lock]
+		ls := ex.sched.locks[o.lock]
 		if o.mode == bgworker.LockExclusive {
 			ls.excl = id
 		} else {
@@ -183,7 +183,7 @@ func (ex *execution) execOp(t *Thread) {
 			r.ev |= bgworker.WaitLatchSet
 			m.acquire(id, t.latchSync)
 		}
-		if ex.pmDied {
+		if ex.sched.pmDied {
 			r.ev |= bgworker.WaitPostmasterDeath
 		}
 		r.timedOut = r.ev == 0
@@ -198,7 +198,7 @@ func (ex *execution) execOp(t *Thread) {
 		}
 		t.latchSet = false
 	case OpSignal:
-		if tg := ex.target(o.target); tg == nil {
+		if tg := ex.sched.target(o.target); tg == nil {
 			r.err = ErrNoSuchThread
 			if o.target < 0 {
 				r.err = ErrNoPostmaster
@@ -214,7 +214,7 @@ func (ex *execution) execOp(t *Thread) {
 		ex.finishOp(t, &o, &r)
 		return
 	case OpKill:
-		tg := ex.target(o.target)
+		tg := ex.sched.target(o.target)
 		if tg == nil {
 			r.err = ErrNoSuchThread
 			break
@@ -232,40 +232,24 @@ func (ex *execution) execOp(t *Thread) {
 		// stores are in memory and its view is published.
 		for _, c := range r.exits {
 			m.drain(c.Thread)
-			m.release(c.Thread, ex.threads[c.Thread].exitSync)
-			m.acquire(id, ex.threads[c.Thread].exitSync)
+			m.release(c.Thread, ex.sched.threads[c.Thread].exitSync)
+			m.acquire(id, ex.sched.threads[c.Thread].exitSync)
 		}
 	case OpPMDied:
-		r.ok = ex.pmDied
+		r.ok = ex.sched.pmDied
 	case OpSleep, OpYield:
 	}
 	ex.emitOp(t, &o, &r, old, info)
 	ex.finishOp(t, &o, &r)
 }
 
-// target resolves a signal or kill target: -1 is the postmaster.
-func (ex *execution) target(id ThreadID) *Thread {
-	if id < 0 {
-		for _, t := range ex.threads {
-			if t.alive && t.flags&Postmaster != 0 {
-				return t
-			}
-		}
-		return nil
-	}
-	if int(id) >= len(ex.threads) || !ex.threads[id].alive {
-		return nil
-	}
-	return ex.threads[id]
-}
-
 func (ex *execution) unlock(t *Thread, id LockID, mode bgworker.LockMode) error {
-	ls := ex.locks[id]
+	ls := ex.sched.locks[id]
 	if mode == bgworker.LockExclusive {
 		if ls.excl != t.id {
 			return fmt.Errorf("%w: %s %s", ErrLockNotHeld, ls.name, mode)
 		}
-		ex.model.release(t.id, ls.sync)
+		ex.mem.model.release(t.id, ls.sync)
 		ls.excl = -1
 		return nil
 	}
@@ -273,7 +257,7 @@ func (ex *execution) unlock(t *Thread, id LockID, mode bgworker.LockMode) error 
 	if i < 0 {
 		return fmt.Errorf("%w: %s %s", ErrLockNotHeld, ls.name, mode)
 	}
-	ex.model.release(t.id, ls.sync)
+	ex.mem.model.release(t.id, ls.sync)
 	ls.shared = slices.Delete(ls.shared, i, i+1)
 	return nil
 }
@@ -302,7 +286,7 @@ func (ex *execution) finishOp(t *Thread, o *op, r *result) {
 
 // emitOp makes t's step row, if rows are wanted.
 func (ex *execution) emitOp(t *Thread, o *op, r *result, old val, info string) {
-	if !ex.verbose {
+	if !ex.out.verbose {
 		return
 	}
 	s := Step{Thread: t.id, Name: t.name, Op: o.kind, Order: o.order, Fence: o.fence, Info: info}
@@ -330,7 +314,7 @@ func (ex *execution) emitOp(t *Thread, o *op, r *result, old val, info string) {
 			s.Text = itoa64(old.w) + " (≠" + itoa64(o.old) + ", failed)"
 		}
 	case OpLock, OpUnlock:
-		s.Loc, s.Text = ex.locks[o.lock].name, o.mode.String()
+		s.Loc, s.Text = ex.sched.locks[o.lock].name, o.mode.String()
 		if r.err != nil {
 			s.Text += ": " + r.err.Error()
 		}
@@ -340,7 +324,7 @@ func (ex *execution) emitOp(t *Thread, o *op, r *result, old val, info string) {
 			s.Info = "deadline " + o.until.String()
 		}
 	case OpSignal, OpKill:
-		s.Text = ex.fmtTarget(o.target)
+		s.Text = ex.sched.fmtTarget(o.target)
 		if r.err != nil {
 			s.Text += ": " + r.err.Error()
 		}
@@ -361,16 +345,6 @@ func (ex *execution) emitOp(t *Thread, o *op, r *result, old val, info string) {
 		s.Text = fmt.Sprint(r.ok)
 	}
 	ex.emit(s)
-}
-
-func (ex *execution) fmtTarget(id ThreadID) string {
-	if id < 0 {
-		return "postmaster"
-	}
-	if int(id) < len(ex.threads) {
-		return ex.threads[id].name
-	}
-	return "thread " + itoa(int(id))
 }
 
 func fmtEvents2(ev bgworker.WaitEvents, timedOut bool) string {

@@ -50,26 +50,26 @@ func (e *encoder) sum() key {
 	return key{maphash.Bytes(hashSeeds[0], e.buf), maphash.Bytes(hashSeeds[1], e.buf)}
 }
 
-// budget is what an execution had used when it reached a state: a later
+// usage is what an execution had used when it reached a state: a later
 // visit is pruned only if it has used at least as much of every bound.
-type budget struct {
+type usage struct {
 	preempt, steps, kills int
 }
 
-func (b budget) dominatedBy(o budget) bool {
+func (b usage) dominatedBy(o usage) bool {
 	return o.preempt <= b.preempt && o.steps <= b.steps && o.kills <= b.kills
 }
 
 // stateTable remembers the states DFS has explored from.
 type stateTable struct {
-	seen map[key][]budget
+	seen map[key][]usage
 }
 
-func newStateTable() *stateTable { return &stateTable{seen: map[key][]budget{}} }
+func newStateTable() *stateTable { return &stateTable{seen: map[key][]usage{}} }
 
-// visit reports whether a state k reached with budget b was already
-// explored from with a budget at least as large; if not, it records it.
-func (s *stateTable) visit(k key, b budget) bool {
+// visit reports whether a state k reached with usage b was already
+// explored from with a usage at least as large; if not, it records it.
+func (s *stateTable) visit(k key, b usage) bool {
 	prev := s.seen[k]
 	for _, p := range prev {
 		if b.dominatedBy(p) {

@@ -33,36 +33,56 @@ func bounds(off shmem.Offset, size, align, n int) error {
 	return nil
 }
 
+// memory is the execution's shared segment: the memory model, once Setup
+// has returned, and the locations, made on first access and named by the
+// scenario.
+type memory struct {
+	kind    ModelKind
+	model   memModel // nil during Setup
+	locs    map[shmem.Offset]*loc
+	locList []*loc // in creation order
+	sorted  []*loc // by offset
+	names   map[shmem.Offset]string
+}
+
+// name names the location at off in trace tables.
+func (m *memory) name(off shmem.Offset, name string) {
+	m.names[off] = name
+	if l, ok := m.locs[off]; ok {
+		l.name = name
+	}
+}
+
 // locate returns the location at off, making it on first access.
-func (ex *execution) locate(off shmem.Offset, size int, block bool) (*loc, error) {
-	if l, ok := ex.locs[off]; ok {
+func (m *memory) locate(off shmem.Offset, size int, block bool) (*loc, error) {
+	if l, ok := m.locs[off]; ok {
 		if l.size != size || l.block != block {
 			return nil, fmt.Errorf("%w: %s accessed as %s, first as %s", ErrLocation, l.label(), kindOf(size, block), kindOf(l.size, l.block))
 		}
 		return l, nil
 	}
-	i := sort.Search(len(ex.sorted), func(i int) bool { return ex.sorted[i].off > off })
+	i := sort.Search(len(m.sorted), func(i int) bool { return m.sorted[i].off > off })
 	if i > 0 {
-		if p := ex.sorted[i-1]; int(p.off)+p.size > int(off) {
+		if p := m.sorted[i-1]; int(p.off)+p.size > int(off) {
 			return nil, fmt.Errorf("%w: %s at %d overlaps %s (%s)", ErrLocation, kindOf(size, block), off, p.label(), kindOf(p.size, p.block))
 		}
 	}
-	if i < len(ex.sorted) {
-		if n := ex.sorted[i]; int(off)+size > int(n.off) {
+	if i < len(m.sorted) {
+		if n := m.sorted[i]; int(off)+size > int(n.off) {
 			return nil, fmt.Errorf("%w: %s at %d overlaps %s (%s)", ErrLocation, kindOf(size, block), off, n.label(), kindOf(n.size, n.block))
 		}
 	}
-	l := &loc{idx: len(ex.locList), off: off, size: size, block: block, name: ex.names[off]}
+	l := &loc{idx: len(m.locList), off: off, size: size, block: block, name: m.names[off]}
 	if block {
 		l.init.b = strings.Repeat("\x00", size)
 	}
-	ex.locs[off] = l
-	ex.locList = append(ex.locList, l)
-	ex.sorted = append(ex.sorted, nil)
-	copy(ex.sorted[i+1:], ex.sorted[i:])
-	ex.sorted[i] = l
-	if ex.setupDone {
-		ex.model.addLoc(l)
+	m.locs[off] = l
+	m.locList = append(m.locList, l)
+	m.sorted = append(m.sorted, nil)
+	copy(m.sorted[i+1:], m.sorted[i:])
+	m.sorted[i] = l
+	if m.model != nil {
+		m.model.addLoc(l)
 	}
 	return l, nil
 }
@@ -91,7 +111,7 @@ func (m threadMem) word(off shmem.Offset, size int, o shmem.Order, orderOK bool,
 	if !orderOK {
 		m.t.fail(FailMisuse, fmt.Errorf("%w: %s with order %s", ErrOrder, what, o))
 	}
-	l, err := m.t.ex.locate(off, size, false)
+	l, err := m.t.ex.mem.locate(off, size, false)
 	if err != nil {
 		m.t.fail(FailMisuse, err)
 	}
@@ -160,7 +180,7 @@ func (m threadMem) block(off shmem.Offset, n int) (*loc, error) {
 	if err := bounds(off, n, 1, m.Size()); err != nil {
 		return nil, err
 	}
-	l, err := m.t.ex.locate(off, n, true)
+	l, err := m.t.ex.mem.locate(off, n, true)
 	if err != nil {
 		m.t.fail(FailMisuse, err)
 	}
@@ -212,12 +232,12 @@ func (m staticMem) get(off shmem.Offset, size int, block bool) (val, error) {
 	if err := bounds(off, size, align, m.Size()); err != nil {
 		return val{}, err
 	}
-	l, err := m.ex.locate(off, size, block)
+	l, err := m.ex.mem.locate(off, size, block)
 	if err != nil {
 		return val{}, err
 	}
 	if m.final {
-		return m.ex.model.final(l), nil
+		return m.ex.mem.model.final(l), nil
 	}
 	return l.init, nil
 }
@@ -233,7 +253,7 @@ func (m staticMem) set(off shmem.Offset, size int, block bool, v val) error {
 	if err := bounds(off, size, align, m.Size()); err != nil {
 		return err
 	}
-	l, err := m.ex.locate(off, size, block)
+	l, err := m.ex.mem.locate(off, size, block)
 	if err != nil {
 		return err
 	}

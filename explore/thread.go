@@ -142,7 +142,7 @@ func (t *Thread) main() {
 		if p != nil && !t.dying {
 			m.panicVal, m.stack = p, debug.Stack()
 		}
-		t.ex.ch <- m
+		t.ex.sched.ch <- m
 	}()
 	t.body(t)
 }
@@ -155,7 +155,7 @@ func (t *Thread) call(o op) result {
 	if t.dying || t.exiting {
 		runtime.Goexit()
 	}
-	t.ex.ch <- tmsg{t: t, kind: msgOp, op: o}
+	t.ex.sched.ch <- tmsg{t: t, kind: msgOp, op: o}
 	rep := <-t.wake
 	if rep.kill {
 		t.dying = true
@@ -169,7 +169,7 @@ func (t *Thread) fail(kind FailureKind, err error) {
 	if t.dying || t.exiting {
 		runtime.Goexit()
 	}
-	t.ex.ch <- tmsg{t: t, kind: msgFail, fail: &Failure{Kind: kind, Thread: t.name, Err: err}}
+	t.ex.sched.ch <- tmsg{t: t, kind: msgFail, fail: &Failure{Kind: kind, Thread: t.name, Err: err}}
 	<-t.wake // always a kill
 	t.dying = true
 	runtime.Goexit()
@@ -228,7 +228,7 @@ var _ bgworker.PostmasterSignaller = (*Thread)(nil)
 
 // Now returns the virtual time. It is not a scheduling point.
 func (t *Thread) Now() time.Duration {
-	now := t.ex.clock
+	now := t.ex.sched.clock
 	t.observe(OpTime, uint64(now))
 	return now
 }
@@ -301,7 +301,7 @@ func (t *Thread) Note(text string) {
 	}
 	s := Step{Thread: t.id, Name: t.name, Op: OpNote, Text: text}
 	if !t.ex.setupDone {
-		t.ex.notes = append(t.ex.notes, s)
+		t.ex.out.notes = append(t.ex.out.notes, s)
 		return
 	}
 	t.ex.emit(s)
@@ -351,7 +351,7 @@ func (l threadLock) Release(mode bgworker.LockMode) error {
 var ErrBadLock = errors.New("explore: bad lock or lock mode")
 
 func (t *Thread) checkLock(id LockID, mode bgworker.LockMode) error {
-	if id < 0 || int(id) >= len(t.ex.locks) || (mode != bgworker.LockShared && mode != bgworker.LockExclusive) {
+	if id < 0 || int(id) >= len(t.ex.sched.locks) || (mode != bgworker.LockShared && mode != bgworker.LockExclusive) {
 		return fmt.Errorf("%w: lock %d mode %d", ErrBadLock, id, mode)
 	}
 	return nil

@@ -19,7 +19,7 @@ func (w *World) live() {
 }
 
 // Model returns the memory model of this execution.
-func (w *World) Model() ModelKind { return w.ex.kind }
+func (w *World) Model() ModelKind { return w.ex.mem.kind }
 
 // Spawn makes a root thread running body. Threads run only after Setup
 // returns; body runs at once up to its first scheduling point, which is
@@ -33,19 +33,13 @@ func (w *World) Spawn(name string, body ThreadFunc, flags ThreadFlag) ThreadID {
 // for [Thread.Lock].
 func (w *World) NewLock(name string) LockID {
 	w.live()
-	ex := w.ex
-	ex.locks = append(ex.locks, &lockState{name: name, sync: ex.nsync, excl: -1})
-	ex.nsync++
-	return LockID(len(ex.locks) - 1)
+	return w.ex.sched.newLock(name)
 }
 
 // NameLoc names the location at off in trace tables ("x", "slot[0].pid").
 func (w *World) NameLoc(off shmem.Offset, name string) {
 	w.live()
-	w.ex.names[off] = name
-	if l, ok := w.ex.locs[off]; ok {
-		l.name = name
-	}
+	w.ex.mem.name(off, name)
 }
 
 // InitMem returns the segment before the run: stores set a location's
@@ -60,7 +54,7 @@ func (w *World) InitMem() shmem.Memory { return staticMem{ex: w.ex} }
 // counterexample ([FailCheck]).
 func (w *World) OnEnd(check func(e *End) error) {
 	w.live()
-	w.ex.checks = append(w.ex.checks, check)
+	w.ex.out.checks = append(w.ex.out.checks, check)
 }
 
 // OnStep registers an observer called after every step, with the step's
@@ -68,7 +62,7 @@ func (w *World) OnEnd(check func(e *End) error) {
 // ([FailObserver]). Observers make executions slower.
 func (w *World) OnStep(observe func(s *Step) error) {
 	w.live()
-	w.ex.observers = append(w.ex.observers, observe)
+	w.ex.out.observers = append(w.ex.out.observers, observe)
 }
 
 // End is the state at the normal end of an execution, given to checks. It
