@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
 	"bgwmodel/impl/shmem"
 )
 
@@ -154,7 +155,7 @@ func (ex *execution) setup() (err error) {
 		}
 	}
 	for _, t := range ex.sched.threads {
-		if !t.alive {
+		if !t.sched.alive {
 			ex.ended(t)
 		}
 	}
@@ -189,7 +190,7 @@ func (ex *execution) events() (alts []event, curEnabled bool) {
 	// scheduling point before it got stuck.
 	if len(alts) > 0 && ex.budget.mayKill() {
 		for _, t := range ex.sched.threads {
-			if t.alive && t.flags&Killable != 0 {
+			if t.sched.alive && t.flags&Killable != 0 {
 				alts = append(alts, event{ChooseKill, t.id})
 			}
 		}
@@ -220,10 +221,10 @@ func (ex *execution) flushMatters(t ThreadID) bool {
 		if ex.mem.model.bufferShares(t, u.id) {
 			return true
 		}
-		if !u.alive || !u.parked || u.failed {
+		if !u.sched.alive || !u.sched.parked || u.sched.failed {
 			continue
 		}
-		switch o := &u.pending; o.kind {
+		switch o := &u.sched.pending; o.kind {
 		case OpLoad, OpLoadBytes, OpSwap, OpCAS, OpAdd:
 			if ex.mem.model.inBuffer(t, o.l) {
 				return true
@@ -308,9 +309,8 @@ func (ex *execution) stateKey() key {
 func (ex *execution) cleanup() {
 	ex.over = true
 	for _, t := range ex.sched.threads {
-		if t.alive {
+		if t.sched.alive {
 			ex.killThread(t)
 		}
 	}
 }
-

@@ -36,19 +36,19 @@ type spawnReq struct {
 func (ex *execution) spawn(parent *Thread, name string, body ThreadFunc, flags ThreadFlag) *Thread {
 	t := &Thread{
 		ex: ex, id: ThreadID(len(ex.sched.threads)), name: name, flags: flags, parent: -1,
-		body: body, wake: make(chan reply), alive: true,
-		latchSync: ex.sched.nsync, exitSync: ex.sched.nsync + 1,
+		body: body, wake: make(chan reply),
+		sched: threadSched{alive: true, latchSync: ex.sched.nsync, exitSync: ex.sched.nsync + 1},
 	}
 	ex.sched.nsync += 2
 	e := &ex.enc
 	e.reset()
 	if parent != nil {
 		t.parent = parent.id
-		e.key(parent.hist)
+		e.key(parent.sched.hist)
 	}
 	e.str(name)
 	e.u64(uint64(t.id))
-	t.hist = e.sum()
+	t.sched.hist = e.sum()
 	ex.sched.threads = append(ex.sched.threads, t)
 	if ex.setupDone {
 		ex.mem.model.addThread(t.id, parent.id)
@@ -66,9 +66,9 @@ func (ex *execution) await(t *Thread) {
 	}
 	switch m.kind {
 	case msgOp:
-		t.pending, t.parked = m.op, true
+		t.sched.pending, t.sched.parked = m.op, true
 	case msgFail:
-		t.failed, t.parked = true, true
+		t.sched.failed, t.sched.parked = true, true
 		ex.failWith(m.fail)
 	case msgDone:
 		ex.terminated(t, m)
@@ -84,26 +84,26 @@ func (ex *execution) resume(t *Thread, r result) {
 // killThread kills t at its scheduling point and waits for its goroutine
 // to unwind.
 func (ex *execution) killThread(t *Thread) {
-	t.killed = true
-	t.parked = false
+	t.sched.killed = true
+	t.sched.parked = false
 	t.wake <- reply{kill: true}
 	ex.await(t)
 }
 
 // terminated records the end of t's goroutine.
 func (ex *execution) terminated(t *Thread, m tmsg) {
-	t.alive, t.parked = false, false
+	t.sched.alive, t.sched.parked = false, false
 	switch {
-	case t.killed:
-		t.state = StateKilled
+	case t.sched.killed:
+		t.sched.state = StateKilled
 	case m.panicVal != nil:
-		t.state = StatePanicked
+		t.sched.state = StatePanicked
 		ex.failWith(&Failure{Kind: FailPanic, Thread: t.name,
 			Err: fmt.Errorf("panic: %v\n%s", m.panicVal, m.stack)})
 	default:
-		t.state = StateExited
-		if t.exiting {
-			t.code = t.exitCode
+		t.sched.state = StateExited
+		if t.self.exiting {
+			t.sched.code = t.self.exitCode
 		}
 	}
 	if !ex.over && ex.setupDone {
@@ -115,7 +115,7 @@ func (ex *execution) terminated(t *Thread, m tmsg) {
 // ended during Setup, once Setup has returned).
 func (ex *execution) ended(t *Thread) {
 	op := OpExit
-	if t.state == StateKilled {
+	if t.sched.state == StateKilled {
 		op = OpKilled
 	}
 	ex.emit(Step{Thread: t.id, Name: t.name, Op: op, Text: fmtStatus(t.status())})
@@ -126,9 +126,9 @@ func (ex *execution) ended(t *Thread) {
 		ex.sched.pmDied = true
 	}
 	if t.parent >= 0 {
-		if p := ex.sched.threads[t.parent]; p.alive {
-			p.reaps = append(p.reaps, t.status())
-			p.latchSet = true // SIGCHLD sets the latch
+		if p := ex.sched.threads[t.parent]; p.sched.alive {
+			p.sched.reaps = append(p.sched.reaps, t.status())
+			p.sched.latchSet = true // SIGCHLD sets the latch
 		}
 	}
 }
@@ -142,8 +142,8 @@ func fmtStatus(s ExitStatus) string {
 
 // execOp takes t's pending step and resumes t with its result.
 func (ex *execution) execOp(t *Thread) {
-	o := t.pending
-	t.parked = false
+	o := t.sched.pending
+	t.sched.parked = false
 	var r result
 	var info string
 	var old val
@@ -179,9 +179,9 @@ func (ex *execution) execOp(t *Thread) {
 	case OpUnlock:
 		r.err = ex.unlock(t, o.lock, o.mode)
 	case OpWait:
-		if t.latchSet {
+		if t.sched.latchSet {
 			r.ev |= bgworker.WaitLatchSet
-			m.acquire(id, t.latchSync)
+			m.acquire(id, t.sched.latchSync)
 		}
 		if ex.sched.pmDied {
 			r.ev |= bgworker.WaitPostmasterDeath
@@ -193,10 +193,10 @@ func (ex *execution) execOp(t *Thread) {
 		// published, as PostgreSQL's ResetLatch does with the barrier
 		// that pairs with SetLatch's. Otherwise a Wait/Reset/check loop
 		// could consume a signal and miss its data.
-		if t.latchSet {
-			m.acquire(id, t.latchSync)
+		if t.sched.latchSet {
+			m.acquire(id, t.sched.latchSync)
 		}
-		t.latchSet = false
+		t.sched.latchSet = false
 	case OpSignal:
 		if tg := ex.sched.target(o.target); tg == nil {
 			r.err = ErrNoSuchThread
@@ -204,8 +204,8 @@ func (ex *execution) execOp(t *Thread) {
 				r.err = ErrNoPostmaster
 			}
 		} else {
-			m.release(id, tg.latchSync)
-			tg.latchSet = true
+			m.release(id, tg.sched.latchSync)
+			tg.sched.latchSet = true
 		}
 	case OpSpawn:
 		ex.emitOp(t, &o, &r, old, info)
@@ -227,13 +227,13 @@ func (ex *execution) execOp(t *Thread) {
 		ex.finishOp(t, &o, &r)
 		return
 	case OpReap:
-		r.exits, t.reaps = t.reaps, nil
+		r.exits, t.sched.reaps = t.sched.reaps, nil
 		// wait4 returns after the child's exit, which serialises it: its
 		// stores are in memory and its view is published.
 		for _, c := range r.exits {
 			m.drain(c.Thread)
-			m.release(c.Thread, ex.sched.threads[c.Thread].exitSync)
-			m.acquire(id, ex.sched.threads[c.Thread].exitSync)
+			m.release(c.Thread, ex.sched.threads[c.Thread].sched.exitSync)
+			m.acquire(id, ex.sched.threads[c.Thread].sched.exitSync)
 		}
 	case OpPMDied:
 		r.ok = ex.sched.pmDied
@@ -266,7 +266,7 @@ func (ex *execution) unlock(t *Thread, id LockID, mode bgworker.LockMode) error 
 func (ex *execution) finishOp(t *Thread, o *op, r *result) {
 	e := &ex.enc
 	e.reset()
-	e.key(t.hist)
+	e.key(t.sched.hist)
 	e.u64(uint64(o.kind))
 	e.u64(r.w)
 	e.str(r.b)
@@ -280,7 +280,7 @@ func (ex *execution) finishOp(t *Thread, o *op, r *result) {
 		e.u64(uint64(x.State))
 		e.u64(uint64(int64(x.Code)))
 	}
-	t.hist = e.sum()
+	t.sched.hist = e.sum()
 	ex.resume(t, *r)
 }
 

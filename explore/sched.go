@@ -31,15 +31,15 @@ func (s *scheduler) newLock(name string) LockID {
 
 // enabled reports whether t's pending step can be taken now.
 func (s *scheduler) enabled(t *Thread) bool {
-	if !t.alive || !t.parked || t.failed {
+	if !t.sched.alive || !t.sched.parked || t.sched.failed {
 		return false
 	}
-	o := &t.pending
+	o := &t.sched.pending
 	switch o.kind {
 	case OpLock:
 		return s.locks[o.lock].free(o.mode)
 	case OpWait:
-		return t.latchSet || s.pmDied || (o.deadline && s.clock >= o.until)
+		return t.sched.latchSet || s.pmDied || (o.deadline && s.clock >= o.until)
 	case OpSleep:
 		return s.clock >= o.until
 	}
@@ -48,7 +48,7 @@ func (s *scheduler) enabled(t *Thread) bool {
 
 func (s *scheduler) nonDaemonAlive() bool {
 	for _, t := range s.threads {
-		if t.alive && t.flags&Daemon == 0 {
+		if t.sched.alive && t.flags&Daemon == 0 {
 			return true
 		}
 	}
@@ -60,10 +60,10 @@ func (s *scheduler) nextTimer(horizon time.Duration) (time.Duration, bool) {
 	var at time.Duration
 	found := false
 	for _, t := range s.threads {
-		if !t.alive || !t.parked || t.failed {
+		if !t.sched.alive || !t.sched.parked || t.sched.failed {
 			continue
 		}
-		o := &t.pending
+		o := &t.sched.pending
 		if o.kind == OpSleep || (o.kind == OpWait && o.deadline) {
 			if !found || o.until < at {
 				at, found = o.until, true
@@ -80,10 +80,10 @@ func (s *scheduler) nextTimer(horizon time.Duration) (time.Duration, bool) {
 func (s *scheduler) blocked() []string {
 	var out []string
 	for _, t := range s.threads {
-		if !t.alive {
+		if !t.sched.alive {
 			continue
 		}
-		o := &t.pending
+		o := &t.sched.pending
 		var what string
 		switch o.kind {
 		case OpLock:
@@ -132,17 +132,18 @@ func (ls *lockState) describe(sc *scheduler) string {
 	}
 	return "held by " + strings.Join(hs, ", ")
 }
+
 // target resolves a signal or kill target: -1 is the postmaster.
 func (s *scheduler) target(id ThreadID) *Thread {
 	if id < 0 {
 		for _, t := range s.threads {
-			if t.alive && t.flags&Postmaster != 0 {
+			if t.sched.alive && t.flags&Postmaster != 0 {
 				return t
 			}
 		}
 		return nil
 	}
-	if int(id) >= len(s.threads) || !s.threads[id].alive {
+	if int(id) >= len(s.threads) || !s.threads[id].sched.alive {
 		return nil
 	}
 	return s.threads[id]
@@ -158,7 +159,6 @@ func (s *scheduler) fmtTarget(id ThreadID) string {
 	return "thread " + itoa(int(id))
 }
 
-
 // hash adds the scheduler's state to e: the clock, postmaster death, the
 // current thread, the threads (each by the hash of everything it has
 // observed, which with its body determines its local state and next step)
@@ -169,13 +169,13 @@ func (s *scheduler) hash(e *encoder) {
 	e.u64(uint64(s.current + 1))
 	e.u64(uint64(len(s.threads)))
 	for _, t := range s.threads {
-		e.u64(uint64(t.state))
-		e.bool(t.alive)
-		e.key(t.hist)
-		e.bool(t.latchSet)
-		e.u64(uint64(t.pending.kind))
-		e.u64(uint64(len(t.reaps)))
-		for _, r := range t.reaps {
+		e.u64(uint64(t.sched.state))
+		e.bool(t.sched.alive)
+		e.key(t.sched.hist)
+		e.bool(t.sched.latchSet)
+		e.u64(uint64(t.sched.pending.kind))
+		e.u64(uint64(len(t.sched.reaps)))
+		for _, r := range t.sched.reaps {
 			e.u64(uint64(r.Thread))
 			e.u64(uint64(r.State))
 			e.u64(uint64(int64(r.Code)))

@@ -24,8 +24,12 @@ type Thread struct {
 	parent ThreadID
 	body   ThreadFunc
 	wake   chan reply
+	sched  threadSched // touched by the scheduler only
+	self   threadSelf  // touched by the thread's goroutine only
+}
 
-	// Scheduler side.
+// threadSched is what the scheduler knows of a thread.
+type threadSched struct {
 	alive     bool
 	parked    bool // stopped at a scheduling point, pending set
 	pending   op
@@ -38,8 +42,11 @@ type Thread struct {
 	hist      key // hash of everything the thread has observed
 	latchSync int
 	exitSync  int
+}
 
-	// Goroutine side.
+// threadSelf is what a thread's goroutine knows of itself. The scheduler
+// reads exiting and exitCode only once the goroutine has ended.
+type threadSelf struct {
 	dying    bool // killed: unwinding; every explorer call ends the goroutine
 	exiting  bool // Exit called
 	exitCode int
@@ -139,7 +146,7 @@ func (t *Thread) main() {
 	defer func() {
 		p := recover()
 		m := tmsg{t: t, kind: msgDone}
-		if p != nil && !t.dying {
+		if p != nil && !t.self.dying {
 			m.panicVal, m.stack = p, debug.Stack()
 		}
 		t.ex.sched.ch <- m
@@ -152,13 +159,13 @@ func (t *Thread) main() {
 // (runtime.Goexit), running deferred calls, whose own explorer calls end
 // at once too — so a killed lock holder's deferred Release never happens.
 func (t *Thread) call(o op) result {
-	if t.dying || t.exiting {
+	if t.self.dying || t.self.exiting {
 		runtime.Goexit()
 	}
 	t.ex.sched.ch <- tmsg{t: t, kind: msgOp, op: o}
 	rep := <-t.wake
 	if rep.kill {
-		t.dying = true
+		t.self.dying = true
 		runtime.Goexit()
 	}
 	return rep.r
@@ -166,26 +173,26 @@ func (t *Thread) call(o op) result {
 
 // fail reports a failure and ends the thread.
 func (t *Thread) fail(kind FailureKind, err error) {
-	if t.dying || t.exiting {
+	if t.self.dying || t.self.exiting {
 		runtime.Goexit()
 	}
 	t.ex.sched.ch <- tmsg{t: t, kind: msgFail, fail: &Failure{Kind: kind, Thread: t.name, Err: err}}
 	<-t.wake // always a kill
-	t.dying = true
+	t.self.dying = true
 	runtime.Goexit()
 }
 
 // status is the thread's ExitStatus.
 func (t *Thread) status() ExitStatus {
-	return ExitStatus{Thread: t.id, Name: t.name, State: t.state, Code: t.code}
+	return ExitStatus{Thread: t.id, Name: t.name, State: t.sched.state, Code: t.sched.code}
 }
 
 // describe is "name" or "name [killed]".
 func (t *Thread) describe() string {
-	if t.alive {
+	if t.sched.alive {
 		return t.name
 	}
-	return t.name + " [" + t.state.String() + "]"
+	return t.name + " [" + t.sched.state.String() + "]"
 }
 
 // ID returns the thread's ID.
@@ -267,10 +274,10 @@ func (t *Thread) Kill(target ThreadID) error {
 // Exit ends the thread with an exit code; it does not return. Deferred
 // calls run, but their explorer calls end at once (as after a kill).
 func (t *Thread) Exit(code int) {
-	if t.dying || t.exiting {
+	if t.self.dying || t.self.exiting {
 		runtime.Goexit()
 	}
-	t.exiting, t.exitCode = true, code
+	t.self.exiting, t.self.exitCode = true, code
 	runtime.Goexit()
 }
 
@@ -296,7 +303,7 @@ func (t *Thread) Failf(format string, args ...any) { t.fail(FailThread, fmt.Erro
 // Note adds a row to a replayed trace table (and a step to observers). It
 // is not a scheduling point and not an observation.
 func (t *Thread) Note(text string) {
-	if t.dying || t.exiting {
+	if t.self.dying || t.self.exiting {
 		return
 	}
 	s := Step{Thread: t.id, Name: t.name, Op: OpNote, Text: text}
@@ -311,10 +318,10 @@ func (t *Thread) Note(text string) {
 func (t *Thread) observe(k OpKind, x uint64) {
 	e := &t.ex.enc
 	e.reset()
-	e.key(t.hist)
+	e.key(t.sched.hist)
 	e.u64(uint64(k))
 	e.u64(x)
-	t.hist = e.sum()
+	t.sched.hist = e.sum()
 }
 
 type threadLatch struct{ t *Thread }
