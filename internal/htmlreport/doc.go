@@ -50,9 +50,10 @@
 // file:// URLs with the network unused, and fails on any script exception
 // or console error; it checks the marked events are in the DOM, clicks a
 // summary link and the filter, and saves PNG screenshots in
-// $BGW_SCREENSHOT_DIR (by default a temporary directory):
+// $BGW_SCREENSHOT_DIR (an absolute path: the test runs in the package
+// directory; by default a temporary directory):
 //
-//	BGW_SCREENSHOT_DIR=docs/img go test -run Browser -v ./internal/htmlreport
+//	BGW_SCREENSHOT_DIR=$PWD/docs/img go test -count=1 -run Browser -v ./internal/htmlreport
 //
 // It needs /usr/bin/chromium (Debian's chromium package; .ci/setup-chromium
 // installs it). Without it the test skips, unless CI is set, when it fails.
